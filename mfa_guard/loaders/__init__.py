@@ -1,0 +1,1 @@
+"""Loaders turn files into policy documents with source positions."""

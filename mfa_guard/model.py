@@ -1,0 +1,153 @@
+"""Immutable policy model shared by loaders, the IAM engine, rules and reporters.
+
+Loaders build these objects; nothing downstream reads source files again.
+Lines and columns are 1-based, columns count characters (code points).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Severity(enum.IntEnum):
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        """Return the severity named by `text` (case-insensitive), or raise ValueError."""
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            names = ", ".join(str(s) for s in cls)
+            raise ValueError(
+                f"invalid severity {text!r}: expected one of {names}"
+            ) from None
+
+
+class PolicyKind(enum.Enum):
+    """What a policy document is used as; rules treat some kinds differently."""
+
+    IDENTITY = "identity-policy"
+    SCP = "service-control-policy"
+    TRUST = "trust-policy"
+    RESOURCE = "resource-policy"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class SourceSpan:
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    @classmethod
+    def point(cls, path: str, line: int, column: int) -> SourceSpan:
+        return cls(path, line, column, line, column)
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionEntry:
+    """One `operator -> key -> values` test of a statement's Condition block.
+
+    `values` holds the policy values as IAM compares them: JSON booleans become
+    "true"/"false" and numbers their decimal text. `raw_values` keeps what the
+    source held (a bool, a number or a string), for rules about value forms.
+    `span` points at the operator (the "BoolIfExists" key, or a Terraform
+    `test` argument) and `key_span` at the condition key.
+    """
+
+    operator: str
+    key: str
+    values: tuple[str, ...]
+    raw_values: tuple[object, ...]
+    span: SourceSpan
+    key_span: SourceSpan
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One policy statement. Absent elements are None; present ones are tuples."""
+
+    index: int
+    sid: str | None
+    effect: str
+    actions: tuple[str, ...] | None
+    not_actions: tuple[str, ...] | None
+    resources: tuple[str, ...] | None
+    not_resources: tuple[str, ...] | None
+    conditions: tuple[ConditionEntry, ...]
+    span: SourceSpan
+    has_principal: bool = False
+
+    @property
+    def label(self) -> str:
+        """Name the statement for messages: its Sid, or its position."""
+        if self.sid:
+            return f'"{self.sid}"'
+        return f"#{self.index + 1}"
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyDocument:
+    """A policy document and where it came from.
+
+    `name` says where in the file the document sits: a Terraform resource
+    address, a CloudFormation logical id, or "" for a standalone JSON file.
+    `variant` names the branch of a conditional the document was built from
+    (for example a CloudFormation `Fn::If` condition), or is None.
+    `unresolved` lists the parts the loader could not resolve.
+    """
+
+    path: str
+    name: str
+    kind: PolicyKind
+    version: str | None
+    statements: tuple[Statement, ...]
+    span: SourceSpan
+    variant: str | None = None
+    unresolved: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        text = self.name or self.path
+        if self.variant:
+            text += f" ({self.variant})"
+        return text
+
+
+class DiagnosticKind(enum.Enum):
+    """Problems a loader reports about a file instead of a policy."""
+
+    PARSE_ERROR = "parse-error"
+    UNRESOLVED = "unresolved-policy"
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    kind: DiagnosticKind
+    span: SourceSpan
+    message: str
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Finding:
+    """One reported problem. Sorting orders findings by file and position."""
+
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    rule_id: str
+    rule_name: str
+    severity: Severity
+    message: str
+    fix: str | None = None
+    policy: str = ""
