@@ -1,0 +1,140 @@
+"""Resource ARN matching with IAM's wildcard rules.
+
+An ARN has six colon-separated segments:
+`arn:partition:service:region:account:resource`. Following the IAM Resource
+element reference
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html),
+`*` and `?` match within one segment, except that a `*` that ends a segment
+may also match beyond the colon boundaries. In the resource segment `*`
+matches `/` and `:` too. The service segment takes no wildcards and is
+compared literally. Matching is case-sensitive.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+
+from mfa_guard.iam.variables import PatternPart, Substituted, split_variables
+
+_SERVICE_SEGMENT = 2
+_ACCOUNT_SEGMENT = 4
+_RESOURCE_SEGMENT = 5
+
+# A `${...}` reference in the account segment whose name is not an IAM
+# condition key (`AWS::AccountId`, `data.aws_caller_identity.current.account_id`)
+# is a template value the loader could not resolve.
+_CONDITION_KEY_NAME = re.compile(r"^[A-Za-z0-9-]+:[^:]+$")
+
+
+def arn_matches(pattern: str, arn: str) -> bool:
+    """Return True when a Resource pattern without variables matches an ARN.
+
+    The pattern "*" matches every ARN, including the literal "*" that
+    actions without resource-level permissions are authorised against.
+    """
+    return compile_arn_pattern((pattern,)).fullmatch(arn) is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def compile_arn_pattern(parts: tuple[PatternPart, ...]) -> re.Pattern[str]:
+    """Compile a resolved Resource pattern into a regular expression.
+
+    Plain strings in `parts` are policy text with wildcards. `Substituted`
+    values, such as a user name, match literally.
+    """
+    tokens = _tokens(parts)
+    pieces: list[str] = []
+    segment = 0
+    for index, (char, is_policy_text) in enumerate(tokens):
+        if not is_policy_text:
+            pieces.append(re.escape(char))
+            continue
+
+        if char == ":" and segment < _RESOURCE_SEGMENT:
+            segment += 1
+            pieces.append(":")
+            continue
+
+        if char not in "*?" or segment == _SERVICE_SEGMENT:
+            pieces.append(re.escape(char))
+            continue
+
+        if segment == _RESOURCE_SEGMENT:
+            pieces.append(".*" if char == "*" else ".")
+            continue
+
+        if char == "?":
+            pieces.append("[^:]")
+            continue
+
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        ends_segment = following is None or following == (":", True)
+        pieces.append(".*" if ends_segment else "[^:]*")
+
+    return re.compile("".join(pieces), re.DOTALL)
+
+
+def _tokens(parts: Sequence[PatternPart]) -> list[tuple[str, bool]]:
+    """Split parts into characters, each flagged True when it is policy text."""
+    tokens: list[tuple[str, bool]] = []
+    for part in parts:
+        if isinstance(part, Substituted):
+            tokens.extend((char, False) for char in part.text)
+        else:
+            tokens.extend((char, True) for char in part)
+    return tokens
+
+
+def resolve_account_placeholder(pattern: str, account: str) -> str:
+    """Replace an unresolved template value in the account segment with `account`.
+
+    Loaders leave references such as `${AWS::AccountId}` in place when they
+    cannot resolve them. Such a reference is read as the caller's own
+    account. Policy variables such as `${aws:PrincipalAccount}` are kept.
+    """
+    segments = _split_segments(pattern)
+    if len(segments) <= _ACCOUNT_SEGMENT:
+        return pattern
+
+    account_text = segments[_ACCOUNT_SEGMENT]
+    if not _is_unresolved_reference(account_text):
+        return pattern
+
+    segments[_ACCOUNT_SEGMENT] = account
+    return ":".join(segments)
+
+
+def _is_unresolved_reference(text: str) -> bool:
+    pieces = split_variables(text)
+    if len(pieces) != 1 or isinstance(pieces[0], str):
+        return False
+    return _CONDITION_KEY_NAME.match(pieces[0].key) is None
+
+
+def _split_segments(pattern: str) -> list[str]:
+    """Split on the first five colons that are outside `${...}` references."""
+    segments: list[str] = []
+    current: list[str] = []
+    depth = 0
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if pattern.startswith("${", index):
+            depth += 1
+            current.append("${")
+            index += 2
+            continue
+
+        if char == "}" and depth:
+            depth -= 1
+        if char == ":" and not depth and len(segments) < _RESOURCE_SEGMENT:
+            segments.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+        index += 1
+
+    segments.append("".join(current))
+    return segments
