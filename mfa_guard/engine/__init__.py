@@ -1,0 +1,1 @@
+"""The rule engine: loads YAML rule files and runs them against policy documents."""

@@ -1,0 +1,103 @@
+"""Render rule documentation from rule files, for `explain` and docs/rules.md."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from mfa_guard.engine.rules import Rule, RuleExample
+
+_FENCES = {
+    ".json": "json",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".tf": "hcl",
+    ".template": "yaml",
+}
+
+
+def _example(title: str, example: RuleExample) -> list[str]:
+    language = next(
+        (
+            fence
+            for suffix, fence in _FENCES.items()
+            if example.file_name.endswith(suffix)
+        ),
+        "",
+    )
+    where = (
+        f" (reported at line {example.line}, column {example.column})"
+        if example.line
+        else ""
+    )
+    return [
+        f"{title}, `{example.file_name}`{where}:",
+        "",
+        f"```{language}",
+        example.content.rstrip("\n"),
+        "```",
+        "",
+    ]
+
+
+def render_rule(rule: Rule, heading: str = "#") -> str:
+    lines = [
+        f"{heading} {rule.id} {rule.name}",
+        "",
+        f"Default severity: {rule.severity}.",
+        "",
+        rule.summary,
+        "",
+        f"{heading}# Why",
+        "",
+        rule.docs.rationale,
+        "",
+        f"{heading}# Fix",
+        "",
+        rule.docs.fix,
+        "",
+    ]
+    if rule.docs.limitations:
+        lines += [f"{heading}# Limitations", "", rule.docs.limitations, ""]
+    if rule.docs.failing or rule.docs.passing:
+        lines += [f"{heading}# Examples", ""]
+        if rule.docs.failing:
+            lines += _example("Reported", rule.docs.failing)
+        if rule.docs.passing:
+            lines += _example("Not reported", rule.docs.passing)
+    if rule.docs.references:
+        lines += [f"{heading}# References", ""]
+        lines += [f"- <{url}>" for url in rule.docs.references]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def render_reference(rules: Sequence[Rule]) -> str:
+    """Render docs/rules.md: an index table, then each rule's documentation."""
+    ordered = sorted(rules, key=lambda rule: rule.id)
+    lines = [
+        "# Rule reference",
+        "",
+        "Generated from the files in `rules/` by `python -m mfa_guard.engine.docs`; do not edit by hand.",
+        "",
+        "| id | name | severity | summary |",
+        "| --- | --- | --- | --- |",
+    ]
+    lines += [
+        f"| {rule.id} | [`{rule.name}`](#{rule.id.lower()}-{rule.name}) | {rule.severity} | {rule.summary} |"
+        for rule in ordered
+    ]
+    lines.append("")
+    for rule in ordered:
+        lines.append(render_rule(rule, heading="##"))
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+if __name__ == "__main__":
+    import sys
+    from pathlib import Path
+
+    from mfa_guard.engine.rules import load_rules
+
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/rules.md")
+    target.write_text(render_reference(load_rules()), encoding="utf-8")
+    print(f"wrote {target}")
