@@ -1,0 +1,272 @@
+"""Command-line entry point: `mfa-guard scan`, `simulate`, `rules` and `explain`.
+
+Exit codes: 0 no finding at or above the `--fail-on` threshold, 1 findings,
+2 usage or configuration error, 3 internal error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from mfa_guard import __version__
+from mfa_guard.engine.rules import Rule, RuleError, load_rules
+from mfa_guard.errors import UsageError
+from mfa_guard.model import Severity
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+EXIT_INTERRUPTED = 130
+
+FAIL_ON_CHOICES = ("error", "warning", "info", "never")
+
+
+def _add_rule_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--rules",
+        metavar="DIR",
+        action="append",
+        default=[],
+        type=Path,
+        help="also load the rule files in DIR (repeatable)",
+    )
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mfa-guard",
+        description="Find AWS IAM MFA policies that lock users out or let them in without MFA.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"mfa-guard {__version__}"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    scan = commands.add_parser(
+        "scan", help="scan files and directories for MFA policy mistakes"
+    )
+    scan.add_argument(
+        "paths",
+        nargs="*",
+        default=["."],
+        metavar="PATH",
+        help="files or directories to scan (default: .)",
+    )
+    scan.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="output format (default: text)",
+    )
+    scan.add_argument(
+        "--fail-on",
+        choices=FAIL_ON_CHOICES,
+        default="error",
+        help="exit with 1 when a finding has this severity or higher (default: error)",
+    )
+    scan.add_argument(
+        "--disable",
+        metavar="RULE",
+        action="append",
+        default=[],
+        help="turn off a rule by name or id (repeatable)",
+    )
+    scan.add_argument(
+        "--exclude",
+        metavar="GLOB",
+        action="append",
+        default=[],
+        help="skip files whose path or name matches GLOB (repeatable)",
+    )
+    scan.add_argument(
+        "--verbose",
+        action="store_true",
+        help="list every file read or skipped, and why, on standard error",
+    )
+    scan.add_argument(
+        "--debug", action="store_true", help="show tracebacks for internal errors"
+    )
+    _add_rule_options(scan)
+
+    simulate = commands.add_parser(
+        "simulate", help="decide one request against the policies in the given files"
+    )
+    simulate.add_argument(
+        "paths",
+        nargs="+",
+        metavar="POLICY_FILE",
+        help="policy files or directories (any format scan reads)",
+    )
+    simulate.add_argument(
+        "--action",
+        required=True,
+        help="the action to request, such as iam:ChangePassword",
+    )
+    simulate.add_argument(
+        "--resource",
+        help="the resource ARN (default: the caller's own user for user actions, a device named 'phone' for MFA device actions, otherwise \"*\")",
+    )
+    simulate.add_argument(
+        "--scenario",
+        help="the kind of caller: console-without-mfa, console-with-mfa, access-key, session-with-mfa or role-session-without-mfa",
+    )
+    simulate.add_argument(
+        "--context",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="set a request context key (repeatable); VALUE 'absent' removes the key; without --scenario the keys override console-without-mfa",
+    )
+    simulate.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="output format (default: text)",
+    )
+    simulate.add_argument(
+        "--debug", action="store_true", help="show tracebacks for internal errors"
+    )
+
+    rules = commands.add_parser(
+        "rules", help="list the rules with id, name, severity and summary"
+    )
+    _add_rule_options(rules)
+
+    explain = commands.add_parser("explain", help="print one rule's documentation")
+    explain.add_argument("rule", metavar="NAME_OR_ID")
+    _add_rule_options(explain)
+    return parser
+
+
+def _select_rules(rules: list[Rule], disabled: Sequence[str]) -> list[Rule]:
+    known = {rule.id for rule in rules} | {rule.name for rule in rules}
+    for name in disabled:
+        if name not in known:
+            raise UsageError(
+                f"--disable {name}: no rule has this name or id; run 'mfa-guard rules' for the list"
+            )
+    return [
+        rule for rule in rules if rule.id not in disabled and rule.name not in disabled
+    ]
+
+
+def _use_colour() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def _run_scan(args: argparse.Namespace) -> int:
+    from mfa_guard.engine.runner import Analyzer
+    from mfa_guard.scan import scan
+
+    rules = _select_rules(load_rules(args.rules), args.disable)
+    result = scan(args.paths, Analyzer(rules), excludes=args.exclude, debug=args.debug)
+    if result.missing:
+        raise UsageError(f"path not found: {', '.join(result.missing)}")
+    if args.verbose:
+        for path in result.files_read:
+            print(f"read: {path}", file=sys.stderr)
+        for path, reason in result.skipped:
+            print(f"skipped: {path}: {reason}", file=sys.stderr)
+
+    if args.format == "json":
+        from mfa_guard.report import json as json_report
+
+        output = json_report.render(
+            result.findings, len(result.files_read), result.documents, result.seconds
+        )
+    else:
+        from mfa_guard.report import text
+
+        output = text.render(
+            result.findings,
+            len(result.files_read),
+            result.documents,
+            result.seconds,
+            _use_colour(),
+        )
+    sys.stdout.write(output)
+
+    if args.fail_on == "never":
+        return EXIT_OK
+    threshold = Severity.parse(args.fail_on)
+    failing = any(finding.severity >= threshold for finding in result.findings)
+    return EXIT_FINDINGS if failing else EXIT_OK
+
+
+def _run_rules(args: argparse.Namespace) -> int:
+    rules = sorted(load_rules(args.rules), key=lambda rule: rule.id)
+    for rule in rules:
+        pack = "" if rule.pack == "mfa-guard" else f"  [{rule.pack}]"
+        print(f"{rule.id}  {rule.name:<28} {rule.severity!s:<8} {rule.summary}{pack}")
+    return EXIT_OK
+
+
+def _run_explain(args: argparse.Namespace) -> int:
+    from mfa_guard.engine.docs import render_rule
+
+    for rule in load_rules(args.rules):
+        if args.rule in (rule.id, rule.name):
+            sys.stdout.write(render_rule(rule))
+            return EXIT_OK
+    raise UsageError(f"no rule named {args.rule!r}; run 'mfa-guard rules' for the list")
+
+
+def _run_simulate(args: argparse.Namespace) -> int:
+    from mfa_guard.simulate import run_simulation
+
+    output = run_simulation(
+        args.paths,
+        args.action,
+        args.resource,
+        args.scenario,
+        args.context,
+        args.format,
+        args.debug,
+    )
+    sys.stdout.write(output)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    debug = getattr(args, "debug", False)
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="mfa-guard: %(levelname)s: %(message)s",
+    )
+    handlers = {
+        "scan": _run_scan,
+        "simulate": _run_simulate,
+        "rules": _run_rules,
+        "explain": _run_explain,
+    }
+    try:
+        return handlers[args.command](args)
+    except (UsageError, RuleError) as error:
+        print(f"mfa-guard: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("mfa-guard: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as error:
+        if debug:
+            raise
+        print(
+            f"mfa-guard: internal error: {type(error).__name__}: {error} (run with --debug for a traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""Read one file safely and send it to the loader for its format.
+
+Reading is bounded (file size), decoding handles byte-order marks, and a file
+that is binary or not text is skipped with a note. Whether a broken file is
+reported or skipped quietly depends on whether it looks like it holds IAM
+policies: a JSON file mentioning "Statement" is reported, a `tsconfig.json`
+with comments is not.
+"""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+from typing import Any
+
+from mfa_guard.loaders.base import LoadResult
+from mfa_guard.loaders.build import build_document, looks_like_policy
+from mfa_guard.loaders.jsonpos import JsonError, ParsedJson, parse_json
+from mfa_guard.model import Diagnostic, DiagnosticKind, PolicyKind, SourceSpan
+
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_POLICY_MARKERS = (
+    '"Statement"',
+    '"AWSTemplateFormatVersion"',
+    '"AWS::',
+    '"resource_changes"',
+)
+
+
+class UnreadableFile(Exception):
+    """A file that cannot be read as text; the message says why, for --verbose."""
+
+
+def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """Read and decode `path`, or raise UnreadableFile."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise UnreadableFile(
+                f"larger than the {max_bytes:,}-byte limit ({size:,} bytes)"
+            )
+        data = path.read_bytes()
+    except OSError as error:
+        raise UnreadableFile(f"could not be read: {error.strerror or error}") from None
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom) :].decode(encoding)
+            except UnicodeDecodeError as error:
+                raise UnreadableFile(
+                    f"invalid {encoding} text at byte {error.start + len(bom)}"
+                ) from None
+    if b"\0" in data:
+        raise UnreadableFile("binary file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UnreadableFile(f"invalid UTF-8 at byte {error.start}") from None
+
+
+def _span(path: str, line: int, column: int) -> SourceSpan:
+    return SourceSpan(path, line, column, line, column)
+
+
+def _parse_error(path: str, line: int, column: int, message: str) -> LoadResult:
+    diagnostic = Diagnostic(
+        DiagnosticKind.PARSE_ERROR, _span(path, line, column), message
+    )
+    return LoadResult(diagnostics=[diagnostic])
+
+
+def looks_like_json_policy_file(text: str) -> bool:
+    return any(marker in text for marker in _POLICY_MARKERS)
+
+
+def _policy_kind(value: dict[str, Any]) -> PolicyKind:
+    statements = value.get("Statement")
+    raw_items = statements if isinstance(statements, list) else [statements]
+    items = [item for item in raw_items if isinstance(item, dict)]
+    if items and all("Principal" in item or "NotPrincipal" in item for item in items):
+        actions: list[Any] = []
+        for item in items:
+            action = item.get("Action", [])
+            actions.extend(action if isinstance(action, list) else [action])
+        if actions and all(
+            isinstance(a, str) and a.lower().startswith("sts:assumerole")
+            for a in actions
+        ):
+            return PolicyKind.TRUST
+        return PolicyKind.RESOURCE
+    return PolicyKind.IDENTITY
+
+
+def _duplicate_diagnostics(parsed: ParsedJson, path: str) -> list[Diagnostic]:
+    diagnostics = []
+    for duplicate in parsed.duplicates:
+        line, column, _, _ = duplicate.pos
+        message = f"duplicate key {duplicate.key!r} (first at line {duplicate.first_pos[0]}): only the last value is used"
+        diagnostics.append(
+            Diagnostic(DiagnosticKind.PARSE_ERROR, _span(path, line, column), message)
+        )
+    return diagnostics
+
+
+def load_json_policies(value: Any, path: str) -> LoadResult:
+    """Load a standalone policy document, or a list of them."""
+    result = LoadResult()
+    items = value if isinstance(value, list) else [value]
+    for index, item in enumerate(items):
+        if not looks_like_policy(item):
+            continue
+        name = f"[{index}]" if isinstance(value, list) else ""
+        document, problems = build_document(
+            item, path=path, name=name, kind=_policy_kind(item)
+        )
+        if document is not None:
+            result.documents.append(document)
+        result.diagnostics.extend(problems)
+    return result
+
+
+def _is_plan(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and "format_version" in value
+        and ("resource_changes" in value or "planned_values" in value)
+    )
+
+
+def load_json_text(text: str, path: str) -> LoadResult:
+    """Load a `.json` file: a policy, a list of policies or a CloudFormation template."""
+    from mfa_guard.loaders import cloudformation
+
+    relevant = looks_like_json_policy_file(text)
+    try:
+        parsed = parse_json(text)
+    except JsonError as error:
+        if not relevant:
+            return LoadResult(
+                relevant=False, note=f"not JSON ({error.message}) and no policy markers"
+            )
+        return _parse_error(
+            path, error.line, error.column, f"invalid JSON: {error.message}"
+        )
+
+    value = parsed.value
+    if looks_like_policy(value) or (
+        isinstance(value, list) and any(looks_like_policy(item) for item in value)
+    ):
+        result = load_json_policies(value, path)
+    elif cloudformation.is_template(value):
+        result = cloudformation.load_template(value, path)
+    elif _is_plan(value):
+        return LoadResult(relevant=False, note="Terraform plan JSON is not read yet")
+    else:
+        return LoadResult(relevant=False, note="JSON without IAM policies")
+    result.diagnostics.extend(_duplicate_diagnostics(parsed, path))
+    return result
+
+
+def _first_character(text: str) -> str:
+    stripped = text.lstrip()
+    return stripped[:1]
+
+
+def load_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadResult:
+    """Load one non-Terraform file. Terraform is loaded per module directory."""
+    from mfa_guard.loaders import cloudformation
+
+    display = str(path)
+    try:
+        text = read_text(path, max_bytes)
+    except UnreadableFile as error:
+        return LoadResult(relevant=False, note=str(error))
+
+    name = path.name.lower()
+    if name.endswith(".json") or (
+        name.endswith(".template") and _first_character(text) in "{["
+    ):
+        return load_json_text(text, display)
+    return cloudformation.load_cloudformation_yaml(text, display)

@@ -1,0 +1,51 @@
+"""Human-readable output: one `path:line:column:` line a finding, then its fix."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from mfa_guard.model import Finding, Severity
+
+_COLOURS = {
+    Severity.ERROR: "\033[31m",
+    Severity.WARNING: "\033[33m",
+    Severity.INFO: "\033[36m",
+}
+_BOLD = "\033[1m"
+_RESET = "\033[0m"
+
+
+def format_finding(finding: Finding, colour: bool = False) -> str:
+    location = f"{finding.path}:{finding.line}:{finding.column}:"
+    severity = f"[{finding.severity}]"
+    if colour:
+        location = f"{_BOLD}{location}{_RESET}"
+        severity = f"{_COLOURS[finding.severity]}{severity}{_RESET}"
+    text = f"{location} {finding.rule_id} {severity} {finding.rule_name}: {finding.message}"
+    if finding.fix:
+        text += f"\n    fix: {finding.fix}"
+    return text
+
+
+def format_summary(
+    findings: Sequence[Finding], files: int, policies: int, seconds: float
+) -> str:
+    counts = Counter(finding.severity for finding in findings)
+    parts = [
+        f"{counts[severity]} {severity}" for severity in sorted(Severity, reverse=True)
+    ]
+    noun = "finding" if len(findings) == 1 else "findings"
+    return f"{len(findings)} {noun} ({', '.join(parts)}) in {files} files with {policies} policies, {seconds:.2f} s"
+
+
+def render(
+    findings: Sequence[Finding],
+    files: int,
+    policies: int,
+    seconds: float,
+    colour: bool = False,
+) -> str:
+    lines = [format_finding(finding, colour) for finding in findings]
+    lines.append(format_summary(findings, files, policies, seconds))
+    return "\n".join(lines) + "\n"

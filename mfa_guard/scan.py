@@ -1,0 +1,119 @@
+"""The scan pipeline: discover files, load them, analyze, collect findings."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mfa_guard.discover import discover, is_terraform
+from mfa_guard.engine.runner import Analyzer
+from mfa_guard.loaders.base import LoadResult
+from mfa_guard.loaders.dispatch import DEFAULT_MAX_BYTES, load_file
+from mfa_guard.model import (
+    Diagnostic,
+    DiagnosticKind,
+    Finding,
+    PolicyDocument,
+    SourceSpan,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ScanResult:
+    findings: list[Finding] = field(default_factory=list)
+    files_read: list[str] = field(default_factory=list)
+    documents: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _internal_error(path: str, error: Exception) -> LoadResult:
+    logger.debug("loader failed on %s", path, exc_info=True)
+    message = f"could not be read because of an internal error ({type(error).__name__}: {error}); please report this file"
+    diagnostic = Diagnostic(
+        DiagnosticKind.PARSE_ERROR, SourceSpan(path, 1, 1, 1, 1), message
+    )
+    return LoadResult(diagnostics=[diagnostic])
+
+
+def _load_units(
+    files: Sequence[Path], max_bytes: int, debug: bool
+) -> list[tuple[str, Callable[[], LoadResult]]]:
+    """Group Terraform files by module directory; every other file is its own unit."""
+    from mfa_guard.loaders.terraform import load_terraform_module
+
+    units: list[tuple[str, Callable[[], LoadResult]]] = []
+    modules: dict[Path, list[Path]] = defaultdict(list)
+    for path in files:
+        if is_terraform(path):
+            modules[path.parent].append(path)
+        else:
+            units.append((str(path), lambda path=path: load_file(path, max_bytes)))  # type: ignore[misc]
+    for directory, members in modules.items():
+        units.append(
+            (str(directory), lambda d=directory, m=members: load_terraform_module(d, m))
+        )  # type: ignore[misc]
+    return units
+
+
+def load_paths(
+    paths: Sequence[str],
+    excludes: Sequence[str] = (),
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    debug: bool = False,
+) -> tuple[list[tuple[str, LoadResult]], ScanResult]:
+    """Discover and load every file under `paths`, returning each unit's result."""
+    result = ScanResult()
+    discovery = discover(paths, excludes)
+    result.skipped.extend(discovery.skipped)
+    result.missing.extend(discovery.missing)
+    loaded = []
+    for name, load in _load_units(discovery.files, max_bytes, debug):
+        try:
+            unit = load()
+        except Exception as error:
+            if debug:
+                raise
+            unit = _internal_error(name, error)
+        if unit.relevant or unit.diagnostics:
+            result.files_read.append(name)
+        else:
+            result.skipped.append((name, unit.note or "no IAM policies"))
+        loaded.append((name, unit))
+    return loaded, result
+
+
+def scan(
+    paths: Sequence[str],
+    analyzer: Analyzer,
+    excludes: Sequence[str] = (),
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    debug: bool = False,
+) -> ScanResult:
+    started = time.perf_counter()
+    loaded, result = load_paths(paths, excludes, max_bytes, debug)
+    findings: set[Finding] = set()
+    for _, unit in loaded:
+        result.documents += len(unit.documents)
+        findings.update(analyzer.analyze(unit.documents, unit.diagnostics))
+    result.findings = sorted(findings)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def collect_documents(
+    paths: Sequence[str], debug: bool = False
+) -> tuple[list[PolicyDocument], list[Diagnostic], ScanResult]:
+    """Load every policy document under `paths`, for `simulate`."""
+    loaded, result = load_paths(paths, debug=debug)
+    documents = [document for _, unit in loaded for document in unit.documents]
+    diagnostics = [diagnostic for _, unit in loaded for diagnostic in unit.diagnostics]
+    result.documents = len(documents)
+    return documents, diagnostics, result
