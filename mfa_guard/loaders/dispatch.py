@@ -127,17 +127,9 @@ def load_json_policies(value: Any, path: str) -> LoadResult:
     return result
 
 
-def _is_plan(value: Any) -> bool:
-    return (
-        isinstance(value, dict)
-        and "format_version" in value
-        and ("resource_changes" in value or "planned_values" in value)
-    )
-
-
 def load_json_text(text: str, path: str) -> LoadResult:
-    """Load a `.json` file: a policy, a list of policies or a CloudFormation template."""
-    from mfa_guard.loaders import cloudformation
+    """Load a `.json` file: policies, a CloudFormation template or a Terraform plan."""
+    from mfa_guard.loaders import cloudformation, plan_json
 
     relevant = looks_like_json_policy_file(text)
     try:
@@ -158,8 +150,8 @@ def load_json_text(text: str, path: str) -> LoadResult:
         result = load_json_policies(value, path)
     elif cloudformation.is_template(value):
         result = cloudformation.load_template(value, path)
-    elif _is_plan(value):
-        return LoadResult(relevant=False, note="Terraform plan JSON is not read yet")
+    elif plan_json.is_plan(value):
+        result = plan_json.load_plan(value, path)
     else:
         return LoadResult(relevant=False, note="JSON without IAM policies")
     result.diagnostics.extend(_duplicate_diagnostics(parsed, path))

@@ -23,6 +23,8 @@ def format_finding(finding: Finding, colour: bool = False) -> str:
         location = f"{_BOLD}{location}{_RESET}"
         severity = f"{_COLOURS[finding.severity]}{severity}{_RESET}"
     text = f"{location} {finding.rule_id} {severity} {finding.rule_name}: {finding.message}"
+    if finding.policy and finding.policy != finding.path:
+        text += f" (in {finding.policy})"
     if finding.fix:
         text += f"\n    fix: {finding.fix}"
     return text
