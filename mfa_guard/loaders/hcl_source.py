@@ -1,0 +1,148 @@
+"""Terraform source files, their tree-sitter trees and 1-based positions.
+
+tree-sitter reports byte offsets, while the policy model counts columns in
+characters (code points). `SourceFile` converts between the two. Files are
+decoded as UTF-8 with a leading byte order mark removed. Invalid bytes are
+kept as lone surrogates (`surrogateescape`), so every byte still maps to
+exactly one position.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mfa_guard.loaders.positions import Pos
+
+if TYPE_CHECKING:
+    from tree_sitter import Node, Parser, Tree
+
+_BOM = b"\xef\xbb\xbf"
+_SNIPPET_LENGTH = 40
+_MISSING_NAMES = {
+    "heredoc_identifier": "the closing heredoc marker",
+    "quoted_template_end": 'the closing quote (")',
+    "template_interpolation_end": "'}' after an interpolation",
+}
+
+
+@dataclass
+class SourceFile:
+    """One file of a Terraform module: its text and, for HCL, its syntax tree.
+
+    `path` is the display path (`directory / name`) and `name` the file name
+    as tfparse reports it.
+    """
+
+    path: str
+    name: str
+    text: str
+    data: bytes
+    tree: Tree | None = None
+    line_starts: list[int] = field(default_factory=list)
+    byte_to_char: list[int] | None = None
+
+    def __post_init__(self) -> None:
+        self.line_starts = [0]
+        self.line_starts.extend(
+            index + 1 for index, char in enumerate(self.text) if char == "\n"
+        )
+        if len(self.text) != len(self.data):
+            self.byte_to_char = _byte_to_char_table(self.text)
+
+    @property
+    def is_json(self) -> bool:
+        return self.name.endswith(".json")
+
+    def char_offset(self, byte_offset: int) -> int:
+        if self.byte_to_char is None:
+            return byte_offset
+        return self.byte_to_char[byte_offset]
+
+    def location(self, offset: int) -> tuple[int, int]:
+        """Return the 1-based (line, column) of a character offset."""
+        row = bisect.bisect_right(self.line_starts, offset) - 1
+        return row + 1, offset - self.line_starts[row] + 1
+
+    def span(self, start: int, end: int) -> Pos:
+        line, column = self.location(start)
+        end_line, end_column = self.location(end)
+        return (line, column, end_line, end_column)
+
+    def node_range(self, node: Node) -> tuple[int, int]:
+        """Return the character offsets where `node` starts and ends."""
+        return self.char_offset(node.start_byte), self.char_offset(node.end_byte)
+
+    def node_span(self, node: Node) -> Pos:
+        return self.span(*self.node_range(node))
+
+    def node_text(self, node: Node) -> str:
+        start, end = self.node_range(node)
+        return self.text[start:end]
+
+
+def _byte_to_char_table(text: str) -> list[int]:
+    table: list[int] = []
+    for index, char in enumerate(text):
+        width = len(char.encode("utf-8", "surrogateescape"))
+        table.extend([index] * width)
+    table.append(len(text))
+    return table
+
+
+def read_source(path: Path, name: str) -> SourceFile:
+    """Read a file as UTF-8, or raise OSError."""
+    data = path.read_bytes()
+    if data.startswith(_BOM):
+        data = data[len(_BOM) :]
+    text = data.decode("utf-8", "surrogateescape")
+    return SourceFile(str(path), name, text, data)
+
+
+def parse_hcl(source: SourceFile, parser: Parser) -> None:
+    """Parse an HCL file with tree-sitter and store the tree on `source`."""
+    source.tree = parser.parse(source.data)
+
+
+def make_parser() -> Parser:
+    """Create a tree-sitter parser for HCL (imported here, only when needed)."""
+    import tree_sitter
+    import tree_sitter_hcl
+
+    language = tree_sitter.Language(tree_sitter_hcl.language())
+    return tree_sitter.Parser(language)
+
+
+def find_syntax_error(source: SourceFile) -> tuple[Pos, str] | None:
+    """Return the position and description of the first syntax error, if any.
+
+    tree-sitter marks text it cannot parse with ERROR nodes and tokens it had
+    to assume with zero-width MISSING nodes.
+    """
+    if source.tree is None or not source.tree.root_node.has_error:
+        return None
+    node = _first_error_node(source.tree.root_node)
+    if node is None:
+        return None
+
+    if node.is_missing:
+        expected = _MISSING_NAMES.get(node.type, repr(node.type))
+        return source.node_span(node), f"missing {expected}"
+
+    snippet = source.node_text(node).strip().split("\n", 1)[0]
+    if len(snippet) > _SNIPPET_LENGTH:
+        snippet = snippet[:_SNIPPET_LENGTH] + "..."
+    return source.node_span(node), f"unexpected {snippet!r}"
+
+
+def _first_error_node(root: Node) -> Node | None:
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            return node
+        children = [child for child in node.children if child.has_error]
+        stack.extend(reversed(children))
+    return None
