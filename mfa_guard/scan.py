@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import partial
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -44,7 +45,7 @@ def _internal_error(path: str, error: Exception) -> LoadResult:
 
 
 def _load_units(
-    files: Sequence[Path], max_bytes: int, debug: bool
+    files: Sequence[Path], max_bytes: int
 ) -> list[tuple[str, Callable[[], LoadResult]]]:
     """Group Terraform files by module directory; every other file is its own unit."""
     from mfa_guard.loaders.terraform import load_terraform_module
@@ -55,12 +56,32 @@ def _load_units(
         if is_terraform(path):
             modules[path.parent].append(path)
         else:
-            units.append((str(path), lambda path=path: load_file(path, max_bytes)))  # type: ignore[misc]
+            units.append((str(path), partial(load_file, path, max_bytes)))
     for directory, members in modules.items():
         units.append(
-            (str(directory), lambda d=directory, m=members: load_terraform_module(d, m))
-        )  # type: ignore[misc]
+            (str(directory), partial(load_terraform_module, directory, members))
+        )
     return units
+
+
+def _deduplicate(findings: set[Finding]) -> list[Finding]:
+    """Drop repeats of one finding reached through two loaders.
+
+    A JSON file that Terraform reads with `file()` is also scanned on its own,
+    so the same statement is reported twice, once naming the Terraform
+    resource. The named report is kept.
+    """
+    kept: dict[tuple[object, ...], Finding] = {}
+    for finding in sorted(findings, key=lambda item: item.policy == item.path):
+        key = (
+            finding.path,
+            finding.line,
+            finding.column,
+            finding.rule_id,
+            finding.message,
+        )
+        kept.setdefault(key, finding)
+    return sorted(kept.values())
 
 
 def load_paths(
@@ -75,7 +96,7 @@ def load_paths(
     result.skipped.extend(discovery.skipped)
     result.missing.extend(discovery.missing)
     loaded = []
-    for name, load in _load_units(discovery.files, max_bytes, debug):
+    for name, load in _load_units(discovery.files, max_bytes):
         try:
             unit = load()
         except Exception as error:
@@ -103,7 +124,7 @@ def scan(
     for _, unit in loaded:
         result.documents += len(unit.documents)
         findings.update(analyzer.analyze(unit.documents, unit.diagnostics))
-    result.findings = sorted(findings)
+    result.findings = _deduplicate(findings)
     result.seconds = time.perf_counter() - started
     return result
 

@@ -248,3 +248,21 @@ def test_json_output_schema(tmp_path, capsys):
         "policy",
     }
     assert data["summary"]["findings"] == {"info": 0, "warning": 0, "error": 2}
+
+
+def test_file_function_policy_reported_once(tmp_path, run_scan):
+    write(tmp_path, "policies/force_mfa.json", DENY_ALL)
+    write(
+        tmp_path,
+        "main.tf",
+        'resource "aws_iam_policy" "force_mfa" {\n  policy = file("${path.module}/policies/force_mfa.json")\n}\n',
+    )
+    result = run_scan(tmp_path)
+    assert result.located() == [
+        ("password-change-blocked", 4, 5),
+        ("mfa-enrollment-blocked", 4, 5),
+    ]
+    assert {f["path"] for f in result.findings} == {
+        str(tmp_path / "policies" / "force_mfa.json")
+    }
+    assert {f["policy"] for f in result.findings} == {"aws_iam_policy.force_mfa"}
