@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import time
-from functools import partial
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from mfa_guard.discover import discover, is_terraform
