@@ -173,6 +173,8 @@ def _run_scan(args: argparse.Namespace) -> int:
             print(f"read: {path}", file=sys.stderr)
         for path, reason in result.skipped:
             print(f"skipped: {path}: {reason}", file=sys.stderr)
+        for path, reason in result.unresolved:
+            print(f"unresolved: {path}: {reason}", file=sys.stderr)
 
     if args.format == "json":
         from mfa_guard.report import json as json_report

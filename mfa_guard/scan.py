@@ -32,6 +32,7 @@ class ScanResult:
     documents: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    unresolved: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -111,6 +112,19 @@ def load_paths(
     return loaded, result
 
 
+def _unresolved_parts(unit: LoadResult) -> list[tuple[str, str]]:
+    parts = [
+        (diagnostic.span.path, diagnostic.message)
+        for diagnostic in unit.diagnostics
+        if diagnostic.kind is DiagnosticKind.UNRESOLVED
+    ]
+    for document in unit.documents:
+        parts.extend(
+            (document.path, f"{document.label}: {item}") for item in document.unresolved
+        )
+    return parts
+
+
 def scan(
     paths: Sequence[str],
     analyzer: Analyzer,
@@ -123,6 +137,7 @@ def scan(
     findings: set[Finding] = set()
     for _, unit in loaded:
         result.documents += len(unit.documents)
+        result.unresolved.extend(_unresolved_parts(unit))
         findings.update(analyzer.analyze(unit.documents, unit.diagnostics))
     result.findings = _deduplicate(findings)
     result.seconds = time.perf_counter() - started

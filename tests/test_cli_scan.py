@@ -266,3 +266,15 @@ def test_file_function_policy_reported_once(tmp_path, run_scan):
         str(tmp_path / "policies" / "force_mfa.json")
     }
     assert {f["policy"] for f in result.findings} == {"aws_iam_policy.force_mfa"}
+
+
+def test_verbose_lists_unresolved_parts(tmp_path, capsys):
+    write(
+        tmp_path,
+        "mod/main.tf",
+        'variable "policy" {}\nresource "aws_iam_policy" "p" {\n  policy = var.policy\n}\n',
+    )
+    main(["scan", "--verbose", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert f"read: {tmp_path / 'mod'}" in err
+    assert f"unresolved: {tmp_path / 'mod' / 'main.tf'}: " in err
