@@ -17,6 +17,7 @@ from mfa_guard import __version__
 from mfa_guard.engine.rules import Rule, RuleError, load_rules
 from mfa_guard.errors import UsageError
 from mfa_guard.model import Severity
+from mfa_guard.scan import ScanResult
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -60,9 +61,15 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     scan.add_argument(
         "--format",
-        choices=("text", "json"),
+        choices=("text", "json", "sarif", "github"),
         default="text",
-        help="output format (default: text)",
+        help="output format: text, json, sarif (SARIF 2.1.0) or github (workflow annotations); default: text",
+    )
+    scan.add_argument(
+        "--output",
+        metavar="FILE",
+        type=Path,
+        help="write the report to FILE instead of standard output",
     )
     scan.add_argument(
         "--fail-on",
@@ -176,29 +183,51 @@ def _run_scan(args: argparse.Namespace) -> int:
         for path, reason in result.unresolved:
             print(f"unresolved: {path}: {reason}", file=sys.stderr)
 
-    if args.format == "json":
-        from mfa_guard.report import json as json_report
-
-        output = json_report.render(
-            result.findings, len(result.files_read), result.documents, result.seconds
-        )
-    else:
-        from mfa_guard.report import text
-
-        output = text.render(
-            result.findings,
-            len(result.files_read),
-            result.documents,
-            result.seconds,
-            _use_colour(),
-        )
-    sys.stdout.write(output)
+    _write_output(_render_scan(args.format, rules, result), args.output)
 
     if args.fail_on == "never":
         return EXIT_OK
     threshold = Severity.parse(args.fail_on)
     failing = any(finding.severity >= threshold for finding in result.findings)
     return EXIT_FINDINGS if failing else EXIT_OK
+
+
+def _render_scan(output_format: str, rules: list[Rule], result: ScanResult) -> str:
+    files, policies = len(result.files_read), result.documents
+    if output_format == "json":
+        from mfa_guard.report import json as json_report
+
+        return json_report.render(result.findings, files, policies, result.seconds)
+    if output_format == "sarif":
+        from mfa_guard.report import sarif
+
+        return sarif.render(result.findings, rules)
+    if output_format == "github":
+        from mfa_guard.report import github
+
+        return github.render(result.findings)
+    from mfa_guard.report import text
+
+    colour = _use_colour()
+    return text.render(result.findings, files, policies, result.seconds, colour)
+
+
+def _write_output(output: str, target: Path | None) -> None:
+    """Print `output`, or write it to `target` atomically so no partial file is left."""
+    if target is None:
+        sys.stdout.write(output)
+        return
+    import tempfile
+
+    directory = target.parent if str(target.parent) else Path(".")
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(output)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def _run_rules(args: argparse.Namespace) -> int:
