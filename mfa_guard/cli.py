@@ -74,8 +74,25 @@ def _build_parser() -> argparse.ArgumentParser:
     scan.add_argument(
         "--fail-on",
         choices=FAIL_ON_CHOICES,
-        default="error",
-        help="exit with 1 when a finding has this severity or higher (default: error)",
+        help="exit with 1 when a finding has this severity or higher (default: the configuration's fail-on, else error)",
+    )
+    scan.add_argument(
+        "--config",
+        metavar="FILE",
+        type=Path,
+        help="read this configuration file instead of .mfa-guard.yaml at the repository root",
+    )
+    scan.add_argument(
+        "--baseline",
+        metavar="FILE",
+        type=Path,
+        help="report only findings that are not in this baseline file",
+    )
+    scan.add_argument(
+        "--write-baseline",
+        metavar="FILE",
+        type=Path,
+        help="record the findings of this run in FILE, for later --baseline runs",
     )
     scan.add_argument(
         "--disable",
@@ -140,6 +157,11 @@ def _build_parser() -> argparse.ArgumentParser:
         "--debug", action="store_true", help="show tracebacks for internal errors"
     )
 
+    init = commands.add_parser(
+        "init", help="write a commented starter .mfa-guard.yaml in the current folder"
+    )
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+
     rules = commands.add_parser(
         "rules", help="list the rules with id, name, severity and summary"
     )
@@ -151,30 +173,27 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _select_rules(rules: list[Rule], disabled: Sequence[str]) -> list[Rule]:
-    known = {rule.id for rule in rules} | {rule.name for rule in rules}
-    for name in disabled:
-        if name not in known:
-            raise UsageError(
-                f"--disable {name}: no rule has this name or id; run 'mfa-guard rules' for the list"
-            )
-    return [
-        rule for rule in rules if rule.id not in disabled and rule.name not in disabled
-    ]
-
-
 def _use_colour() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
 def _run_scan(args: argparse.Namespace) -> int:
     from mfa_guard.engine.runner import Analyzer
+    from mfa_guard.gate import gate, prepare
     from mfa_guard.scan import scan
 
-    rules = _select_rules(load_rules(args.rules), args.disable)
-    result = scan(args.paths, Analyzer(rules), excludes=args.exclude, debug=args.debug)
+    settings = prepare(args)
+    analyzer = Analyzer(settings.rules, settings.context)
+    result = scan(
+        args.paths,
+        analyzer,
+        excludes=settings.excludes,
+        max_bytes=settings.max_bytes,
+        debug=args.debug,
+    )
     if result.missing:
         raise UsageError(f"path not found: {', '.join(result.missing)}")
+    gate(result, settings, args)
     if args.verbose:
         for path in result.files_read:
             print(f"read: {path}", file=sys.stderr)
@@ -183,13 +202,24 @@ def _run_scan(args: argparse.Namespace) -> int:
         for path, reason in result.unresolved:
             print(f"unresolved: {path}: {reason}", file=sys.stderr)
 
-    _write_output(_render_scan(args.format, rules, result), args.output)
+    _write_output(_render_scan(args.format, settings.rules, result), args.output)
 
-    if args.fail_on == "never":
+    if settings.fail_on == "never":
         return EXIT_OK
-    threshold = Severity.parse(args.fail_on)
+    threshold = Severity.parse(settings.fail_on)
     failing = any(finding.severity >= threshold for finding in result.findings)
     return EXIT_FINDINGS if failing else EXIT_OK
+
+
+def _run_init(args: argparse.Namespace) -> int:
+    from mfa_guard.config import CONFIG_NAME, STARTER
+
+    target = Path(CONFIG_NAME)
+    if target.exists() and not args.force:
+        raise UsageError(f"{CONFIG_NAME} already exists; pass --force to overwrite it")
+    target.write_text(STARTER, encoding="utf-8")
+    print(f"wrote {CONFIG_NAME}")
+    return EXIT_OK
 
 
 def _render_scan(output_format: str, rules: list[Rule], result: ScanResult) -> str:
@@ -197,7 +227,14 @@ def _render_scan(output_format: str, rules: list[Rule], result: ScanResult) -> s
     if output_format == "json":
         from mfa_guard.report import json as json_report
 
-        return json_report.render(result.findings, files, policies, result.seconds)
+        return json_report.render(
+            result.findings,
+            files,
+            policies,
+            result.seconds,
+            result.suppressed,
+            result.baselined,
+        )
     if output_format == "sarif":
         from mfa_guard.report import sarif
 
@@ -209,7 +246,15 @@ def _render_scan(output_format: str, rules: list[Rule], result: ScanResult) -> s
     from mfa_guard.report import text
 
     colour = _use_colour()
-    return text.render(result.findings, files, policies, result.seconds, colour)
+    return text.render(
+        result.findings,
+        files,
+        policies,
+        result.seconds,
+        colour,
+        result.suppressed,
+        result.baselined,
+    )
 
 
 def _write_output(output: str, target: Path | None) -> None:
@@ -231,10 +276,19 @@ def _write_output(output: str, target: Path | None) -> None:
 
 
 def _run_rules(args: argparse.Namespace) -> int:
+    """Print one line per rule: id, name, severity, pack and summary.
+
+    The pack is "mfa-guard" for shipped rules, the entry point name for an
+    installed rule pack, and the directory for `--rules DIR`.
+    """
     rules = sorted(load_rules(args.rules), key=lambda rule: rule.id)
+    width = max((len(rule.name) for rule in rules), default=0)
+    pack_width = max((len(rule.pack) for rule in rules), default=0)
     for rule in rules:
-        pack = "" if rule.pack == "mfa-guard" else f"  [{rule.pack}]"
-        print(f"{rule.id}  {rule.name:<28} {rule.severity!s:<8} {rule.summary}{pack}")
+        print(
+            f"{rule.id:<8} {rule.name:<{width}}  {rule.severity!s:<7}  "
+            f"{rule.pack:<{pack_width}}  {rule.summary}"
+        )
     return EXIT_OK
 
 
@@ -244,6 +298,7 @@ def _run_explain(args: argparse.Namespace) -> int:
     for rule in load_rules(args.rules):
         if args.rule in (rule.id, rule.name):
             sys.stdout.write(render_rule(rule))
+            sys.stdout.write(f"\nDefined in {rule.source} (pack {rule.pack}).\n")
             return EXIT_OK
     raise UsageError(f"no rule named {args.rule!r}; run 'mfa-guard rules' for the list")
 
@@ -277,6 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     handlers = {
         "scan": _run_scan,
+        "init": _run_init,
         "simulate": _run_simulate,
         "rules": _run_rules,
         "explain": _run_explain,

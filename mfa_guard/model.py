@@ -123,10 +123,12 @@ class PolicyDocument:
 
 
 class DiagnosticKind(enum.Enum):
-    """Problems a loader reports about a file instead of a policy."""
+    """Problems reported about a file or a suppression instead of a policy."""
 
     PARSE_ERROR = "parse-error"
     UNRESOLVED = "unresolved-policy"
+    SUPPRESSION_WITHOUT_REASON = "suppression-without-reason"
+    UNUSED_SUPPRESSION = "unused-suppression"
 
 
 @dataclass(frozen=True, slots=True)

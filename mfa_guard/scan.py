@@ -33,6 +33,8 @@ class ScanResult:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     unresolved: list[tuple[str, str]] = field(default_factory=list)
+    suppressed: int = 0
+    baselined: int = 0
     seconds: float = 0.0
 
 

@@ -33,9 +33,9 @@ from mfa_guard.iam.scenarios import (
     mfa_device_arn,
     own_user_arn,
 )
-from mfa_guard.model import PolicyDocument, SourceSpan, Statement
+from mfa_guard.model import DiagnosticKind, PolicyDocument, SourceSpan, Statement
 
-DIAGNOSTIC_KINDS = ("parse-error", "unresolved-policy")
+DIAGNOSTIC_KINDS = tuple(kind.value for kind in DiagnosticKind)
 
 
 @dataclass(frozen=True)

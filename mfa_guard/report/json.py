@@ -30,7 +30,12 @@ def finding_data(finding: Finding) -> dict[str, Any]:
 
 
 def render(
-    findings: Sequence[Finding], files: int, policies: int, seconds: float
+    findings: Sequence[Finding],
+    files: int,
+    policies: int,
+    seconds: float,
+    suppressed: int = 0,
+    baselined: int = 0,
 ) -> str:
     counts = Counter(str(finding.severity) for finding in findings)
     data = {
@@ -41,6 +46,8 @@ def render(
             "files": files,
             "policies": policies,
             "findings": {str(severity): counts[str(severity)] for severity in Severity},
+            "suppressed": suppressed,
+            "baselined": baselined,
             "seconds": round(seconds, 3),
         },
     }

@@ -31,14 +31,24 @@ def format_finding(finding: Finding, colour: bool = False) -> str:
 
 
 def format_summary(
-    findings: Sequence[Finding], files: int, policies: int, seconds: float
+    findings: Sequence[Finding],
+    files: int,
+    policies: int,
+    seconds: float,
+    suppressed: int = 0,
+    baselined: int = 0,
 ) -> str:
     counts = Counter(finding.severity for finding in findings)
     parts = [
         f"{counts[severity]} {severity}" for severity in sorted(Severity, reverse=True)
     ]
     noun = "finding" if len(findings) == 1 else "findings"
-    return f"{len(findings)} {noun} ({', '.join(parts)}) in {files} files with {policies} policies, {seconds:.2f} s"
+    summary = f"{len(findings)} {noun} ({', '.join(parts)}) in {files} files with {policies} policies"
+    if suppressed:
+        summary += f", {suppressed} suppressed"
+    if baselined:
+        summary += f", {baselined} in the baseline"
+    return f"{summary}, {seconds:.2f} s"
 
 
 def render(
@@ -47,7 +57,11 @@ def render(
     policies: int,
     seconds: float,
     colour: bool = False,
+    suppressed: int = 0,
+    baselined: int = 0,
 ) -> str:
     lines = [format_finding(finding, colour) for finding in findings]
-    lines.append(format_summary(findings, files, policies, seconds))
+    lines.append(
+        format_summary(findings, files, policies, seconds, suppressed, baselined)
+    )
     return "\n".join(lines) + "\n"

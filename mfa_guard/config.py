@@ -1,0 +1,279 @@
+"""The `.mfa-guard.yaml` configuration file: discovery and strict validation.
+
+An unknown key or a wrong type stops the run with exit code 2 and a message
+naming the file, the line and the key, so a typo never silently turns a
+setting off. Paths in the file (rule directories) are relative to the file.
+"""
+
+from __future__ import annotations
+
+import datetime
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mfa_guard.errors import UsageError
+from mfa_guard.loaders.positions import key_position, position_of
+from mfa_guard.model import Severity
+
+CONFIG_NAME = ".mfa-guard.yaml"
+FAIL_ON_CHOICES = ("error", "warning", "info", "never")
+
+_TOP_KEYS = (
+    "fail-on",
+    "enable",
+    "disable",
+    "severity",
+    "rule-dirs",
+    "exclude",
+    "ignore",
+    "scenarios",
+    "max-file-size",
+)
+_IGNORE_KEYS = ("paths", "rules", "reason", "until")
+_SCENARIO_KEYS = ("account", "region", "user-name", "user-path")
+
+
+class ConfigError(UsageError):
+    """An invalid configuration file; the message names the file, line and key."""
+
+
+@dataclass(frozen=True)
+class IgnoreEntry:
+    """A path- and rule-based ignore for files that cannot carry comments."""
+
+    paths: tuple[str, ...]
+    rules: tuple[str, ...]
+    reason: str
+    until: datetime.date | None
+    line: int
+
+
+@dataclass
+class Config:
+    path: Path | None = None
+    fail_on: str | None = None
+    enable: tuple[str, ...] = ()
+    disable: tuple[str, ...] = ()
+    severity: dict[str, Severity] = field(default_factory=dict)
+    rule_dirs: tuple[Path, ...] = ()
+    exclude: tuple[str, ...] = ()
+    ignore: tuple[IgnoreEntry, ...] = ()
+    scenarios: dict[str, str] = field(default_factory=dict)
+    max_file_size: int | None = None
+
+
+class _Validator:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, container: Any, key: str | None, message: str) -> ConfigError:
+        pos = key_position(container, key) if key is not None else None
+        pos = pos or position_of(container) or (1, 1, 1, 1)
+        name = f"key '{key}': " if key is not None else ""
+        return ConfigError(
+            f"{self.path}:{pos[0]}: invalid configuration: {name}{message}"
+        )
+
+    def mapping(
+        self, value: Any, parent: Any, key: str | None, allowed: tuple[str, ...]
+    ) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(parent, key, "expected a mapping")
+        for name in value:
+            if name not in allowed:
+                raise self.fail(
+                    value, name, f"unknown key; expected one of {', '.join(allowed)}"
+                )
+        return value
+
+    def string(self, container: dict[str, Any], key: str) -> str:
+        value = container[key]
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(container, key, "expected a non-empty string")
+        return value
+
+    def strings(self, container: dict[str, Any], key: str) -> tuple[str, ...]:
+        value = container[key]
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(
+            isinstance(item, str) and item for item in value
+        ):
+            raise self.fail(container, key, "expected a list of strings")
+        return tuple(value)
+
+
+def _ignore_entries(
+    validator: _Validator, data: dict[str, Any]
+) -> tuple[IgnoreEntry, ...]:
+    items = data["ignore"]
+    if not isinstance(items, list):
+        raise validator.fail(
+            data, "ignore", "expected a list of {paths, rules, reason, until} mappings"
+        )
+    entries = []
+    for item in items:
+        entry = validator.mapping(item, data, "ignore", _IGNORE_KEYS)
+        if "paths" not in entry:
+            raise validator.fail(
+                entry, None, "key 'paths' is missing in an ignore entry"
+            )
+        until = None
+        if "until" in entry:
+            try:
+                until = datetime.date.fromisoformat(validator.string(entry, "until"))
+            except ValueError:
+                raise validator.fail(
+                    entry, "until", "expected a date as YYYY-MM-DD"
+                ) from None
+        entries.append(
+            IgnoreEntry(
+                paths=validator.strings(entry, "paths"),
+                rules=validator.strings(entry, "rules") if "rules" in entry else (),
+                reason=validator.string(entry, "reason") if "reason" in entry else "",
+                until=until,
+                line=(position_of(entry) or (0, 0, 0, 0))[0],
+            )
+        )
+    return tuple(entries)
+
+
+def _severities(validator: _Validator, data: dict[str, Any]) -> dict[str, Severity]:
+    overrides = data["severity"]
+    if not isinstance(overrides, dict):
+        raise validator.fail(
+            data,
+            "severity",
+            "expected a mapping of rule name or id to error, warning or info",
+        )
+    result = {}
+    for rule, value in overrides.items():
+        try:
+            result[rule] = Severity.parse(str(value))
+        except ValueError as error:
+            raise validator.fail(overrides, rule, str(error)) from None
+    return result
+
+
+def parse_config(data: Any, path: Path) -> Config:
+    """Validate parsed configuration data (from `yamlpos.parse_yaml`) into a Config."""
+    validator = _Validator(path)
+    if data is None:
+        return Config(path=path)
+    data = validator.mapping(data, data, None, _TOP_KEYS)
+    config = Config(path=path)
+
+    if "fail-on" in data:
+        config.fail_on = validator.string(data, "fail-on")
+        if config.fail_on not in FAIL_ON_CHOICES:
+            raise validator.fail(
+                data, "fail-on", f"expected one of {', '.join(FAIL_ON_CHOICES)}"
+            )
+    for key in ("enable", "disable", "exclude"):
+        if key in data:
+            setattr(config, key, validator.strings(data, key))
+    if "rule-dirs" in data:
+        config.rule_dirs = tuple(
+            path.parent / directory
+            for directory in validator.strings(data, "rule-dirs")
+        )
+
+    if "severity" in data:
+        config.severity = _severities(validator, data)
+    if "ignore" in data:
+        config.ignore = _ignore_entries(validator, data)
+
+    if "scenarios" in data:
+        scenarios = validator.mapping(
+            data["scenarios"], data, "scenarios", _SCENARIO_KEYS
+        )
+        config.scenarios = {key: validator.string(scenarios, key) for key in scenarios}
+    if "max-file-size" in data:
+        text = validator.string(data, "max-file-size")
+        if not text.isdigit() or int(text) <= 0:
+            raise validator.fail(
+                data, "max-file-size", "expected a positive number of bytes"
+            )
+        config.max_file_size = int(text)
+    return config
+
+
+def load_config(path: Path) -> Config:
+    from mfa_guard.loaders.yamlpos import YamlError, parse_yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(
+            f"{path}: could not read the configuration file: {error}"
+        ) from None
+    try:
+        parsed = parse_yaml(text)
+    except YamlError as error:
+        raise ConfigError(
+            f"{path}:{error.line}: invalid configuration: {error.message}"
+        ) from None
+    for duplicate in parsed.duplicates:
+        raise ConfigError(
+            f"{path}:{duplicate.pos[0]}: invalid configuration: key '{duplicate.key}' appears twice"
+        )
+    return parse_config(parsed.value, path)
+
+
+def find_config(start: Path) -> Path | None:
+    """Return `.mfa-guard.yaml` at the root of the git checkout holding `start`, or in `start` itself."""
+    try:
+        completed = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"],
+            cwd=start,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+        root = Path(completed.stdout.strip()) if completed.returncode == 0 else start
+    except (OSError, subprocess.TimeoutExpired):
+        root = start
+    candidate = root / CONFIG_NAME
+    return candidate if candidate.is_file() else None
+
+
+STARTER = """\
+# mfa-guard configuration. Every key is optional; run `mfa-guard rules` for rule names.
+
+# Exit with 1 when a finding has this severity or higher: error, warning, info or never.
+fail-on: error
+
+# Rules to turn off, by name or id.
+disable: []
+
+# Per-rule severity overrides.
+severity: {}
+#   mfa-device-name-pinned: error
+
+# Folders of house rules, relative to this file.
+rule-dirs: []
+
+# Files to skip, as globs matched against the path or the file name.
+exclude: []
+
+# Ignores for files that cannot carry comments (JSON). Each needs a reason; after
+# `until` the findings come back.
+ignore: []
+#   - paths: ["policies/legacy/*.json"]
+#     rules: [password-change-blocked]
+#     reason: legacy accounts are closed in Q1
+#     until: 2027-03-31
+
+# The account and user that scenarios evaluate requests for.
+scenarios:
+  account: "123456789012"
+  region: us-east-1
+  user-name: alice
+  user-path: /
+
+# Files larger than this many bytes are skipped with a note.
+max-file-size: 10485760
+"""

@@ -1,0 +1,132 @@
+import datetime
+
+import pytest
+
+from mfa_guard.cli import main
+from mfa_guard.config import STARTER, ConfigError, load_config
+
+
+def write(path, text):
+    path.write_text(text)
+    return path
+
+
+def test_starter_config_is_valid(tmp_path):
+    config = load_config(write(tmp_path / ".mfa-guard.yaml", STARTER))
+    assert config.fail_on == "error"
+    assert config.max_file_size == 10485760
+    assert config.scenarios["user-name"] == "alice"
+
+
+def test_full_config_parsed(tmp_path):
+    text = """\
+fail-on: warning
+disable: [MFA003]
+severity:
+  mfa-device-name-pinned: error
+rule-dirs: [house]
+exclude: ["legacy/*"]
+ignore:
+  - paths: ["policies/old/*.json"]
+    rules: [password-change-blocked]
+    reason: closed accounts
+    until: 2027-03-31
+scenarios:
+  account: "210987654321"
+"""
+    config = load_config(write(tmp_path / ".mfa-guard.yaml", text))
+    assert config.fail_on == "warning"
+    assert config.disable == ("MFA003",)
+    assert str(config.severity["mfa-device-name-pinned"]) == "error"
+    assert config.rule_dirs == (tmp_path / "house",)
+    assert config.ignore[0].until == datetime.date(2027, 3, 31)
+    assert config.ignore[0].line == 8
+    assert config.scenarios == {"account": "210987654321"}
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "fragment"),
+    [
+        ("fail-on: error\ndisbale: [MFA003]\n", 2, "key 'disbale': unknown key"),
+        ("fail-on: sometimes\n", 1, "key 'fail-on': expected one of"),
+        ("severity:\n  MFA001: fatal\n", 2, "key 'MFA001': invalid severity 'fatal'"),
+        (
+            "ignore:\n  - paths: [a.json]\n    until: next week\n",
+            3,
+            "key 'until': expected a date",
+        ),
+        ("scenarios:\n  acount: '1'\n", 2, "key 'acount': unknown key"),
+        ("max-file-size: big\n", 1, "key 'max-file-size': expected a positive number"),
+        ("disable: MFA003\ndisable: MFA004\n", 2, "key 'disable' appears twice"),
+        ("- a\n- b\n", 1, "expected a mapping"),
+        ("fail-on: [error\n", 2, "invalid configuration"),
+    ],
+)
+def test_invalid_config_names_file_line_key(tmp_path, text, line, fragment):
+    path = write(tmp_path / ".mfa-guard.yaml", text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}:{line}: ")
+    assert fragment in str(caught.value)
+
+
+def test_misspelled_key_exits_2(tmp_path, capsys):
+    path = write(tmp_path / "config.yaml", "fail-on: error\nexlude: ['*.json']\n")
+    assert main(["scan", "--config", str(path), str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:2: invalid configuration: key 'exlude': unknown key" in err
+
+
+def test_config_found_at_repository_root(tmp_path, monkeypatch, capsys):
+    write(tmp_path / ".mfa-guard.yaml", "fail-on: never\n")
+    write(
+        tmp_path / "deny.json",
+        '{"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}]}',
+    )
+    monkeypatch.chdir(tmp_path)
+    assert main(["scan", "."]) == 0
+    assert main(["scan", "--fail-on", "error", "."]) == 1
+    capsys.readouterr()
+
+
+def test_config_unknown_rule_name_exits_2(tmp_path, capsys):
+    path = write(tmp_path / "c.yaml", "disable: [no-such-rule]\n")
+    assert main(["scan", "--config", str(path), str(tmp_path)]) == 2
+    assert (
+        "disable no-such-rule: no rule has this name or id" in capsys.readouterr().err
+    )
+
+
+def test_severity_override_applies(tmp_path, run_scan):
+    config = write(
+        tmp_path / "c.yaml", "severity:\n  password-change-blocked: warning\n"
+    )
+    policy = write(
+        tmp_path / "p.json",
+        '{"Statement": [{"Effect": "Deny", "NotAction": ["iam:CreateVirtualMFADevice", "iam:EnableMFADevice", "iam:GetUser", "iam:ListMFADevices", "iam:ListVirtualMFADevices"], "Resource": "*", "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}]}',
+    )
+    result = run_scan("--config", config, policy)
+    severities = {f["rule_name"]: f["severity"] for f in result.findings}
+    assert severities["password-change-blocked"] == "warning"
+    assert result.code == 0
+
+
+def test_scenario_account_used_in_messages(tmp_path, run_scan):
+    config = write(
+        tmp_path / "c.yaml", "scenarios:\n  account: '210987654321'\n  user-name: bob\n"
+    )
+    policy = write(
+        tmp_path / "p.json",
+        '{"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}]}',
+    )
+    result = run_scan("--config", config, policy)
+    assert "arn:aws:iam::210987654321:user/bob" in result.findings[0]["message"]
+
+
+def test_init_writes_starter(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["init"]) == 0
+    assert (tmp_path / ".mfa-guard.yaml").read_text() == STARTER
+    assert main(["init"]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert main(["init", "--force"]) == 0
