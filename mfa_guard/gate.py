@@ -9,7 +9,6 @@ problems with suppressions become findings of their own.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,9 +78,7 @@ def select_rules(
         ):
             continue
         severity = config.severity.get(rule.id) or config.severity.get(rule.name)
-        selected.append(
-            dataclasses.replace(rule, severity=severity) if severity else rule
-        )
+        selected.append(rule.with_severity(severity) if severity else rule)
     return selected
 
 

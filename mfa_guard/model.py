@@ -85,6 +85,7 @@ class Statement:
     conditions: tuple[ConditionEntry, ...]
     span: SourceSpan
     has_principal: bool = False
+    item_spans: tuple[tuple[str, tuple[SourceSpan, ...]], ...] = ()
 
     @property
     def label(self) -> str:
@@ -92,6 +93,18 @@ class Statement:
         if self.sid:
             return f'"{self.sid}"'
         return f"#{self.index + 1}"
+
+    def item_span(self, element: str, index: int) -> SourceSpan:
+        """Return the position of one entry of an element, or the statement's span.
+
+        `element` is "Action", "NotAction", "Resource" or "NotResource".
+        `item_spans` pairs each element name with one span per entry of that
+        element's tuple. Loaders that cannot place entries leave it empty.
+        """
+        for name, spans in self.item_spans:
+            if name == element and index < len(spans):
+                return spans[index]
+        return self.span
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,205 +1,220 @@
 """The check vocabulary of rule files.
 
-A rule's `check` has exactly one key, the check's name:
+A rule's `check` has exactly one key, the check's name. Scenario names are
+`console-without-mfa`, `console-with-mfa`, `access-key`, `session-with-mfa`
+and `role-session-without-mfa`. A request is `{action, resource}`, where
+the resource is an ARN, `"*"`, or a keyword: `own-user` (the caller's own
+IAM user), `mfa-device` (a virtual MFA device named "phone") or
+`user-named-mfa-device` (a virtual MFA device named after the caller's
+user). An action without resource-level permissions is always evaluated
+against `"*"`.
 
-- `denies`: the selected statement explicitly denies one of `requests`
-  (action and resource) in one of `scenarios`.
-- `condition-differs`: the statement's condition holds in every scenario of
-  `holds-in` but not in some scenario of `fails-in`. A deny whose condition
-  holds for console users without MFA but not for access keys is the
-  access-key bypass.
-- `diagnostic`: turns a loader's problem report (`parse-error` or
-  `unresolved-policy`) into findings of this rule.
+Requests and scenarios:
 
-Resources in requests are an ARN, "*", or a keyword: `own-user` (the
-caller's own IAM user) or `mfa-device` (a virtual MFA device with a name the
-user chose).
+- `denies` {`scenarios`, `requests`, `at-least`}: the selected statement
+  explicitly denies at least `at-least` (default 1) of the `requests`, in
+  one of `scenarios`. Fields: `action` (the first denied), `actions` (all
+  denied), `resource`, `scenario`, `who`, `conditional`.
+- `not-denied` {`scenarios`, `requests`}: in one of `scenarios`, no
+  statement of the document explicitly denies one of the `requests`; the
+  finding is placed at the selected statement. `requests` is a list, or the
+  word `statement` for the selected statement's own Action entries on its
+  first Resource entry (for a NotAction statement, the action `*`, which no
+  specific pattern names). Fields: `action`, `resource`, `scenario`, `who`,
+  `conditional`.
+- `allow-differs` {`scenarios`, `allowed`, `not-allowed`}: the selected
+  Allow statement grants the `allowed` request in a scenario, but no Allow
+  statement of the document grants the `not-allowed` request there.
+  Fields: `action` (of `allowed`), `resource` (of `not-allowed`),
+  `resources` (the statement's Resource entries that grant `allowed`),
+  `scenario`, `who`.
+
+Conditions:
+
+- `condition-differs` {`holds-in`, `fails-in`}: the statement's condition
+  holds in every scenario of `holds-in` but not in some scenario of
+  `fails-in`. A deny whose condition holds for console users without MFA
+  but not for access keys is the access-key bypass. Fields: `scenario` and
+  `who` (of the failing scenario), `conditional`, `detail`.
+- `condition-holds` {`scenarios`}: the statement's condition holds, or may
+  hold, in one of `scenarios`. Fields: `scenario`, `who`, `conditional`,
+  `detail` (the engine's explanation).
+- `condition-entries` {`keys`, `operators`, `set-operator`, `values`}: one
+  finding per condition entry on one of `keys` (case-insensitive) whose
+  operator, without prefix and IfExists, is in `operators` (any when
+  omitted). `set-operator: true` keeps only entries with a `ForAnyValue:`
+  or `ForAllValues:` prefix, and `false` only entries without one.
+  `values: boolean` (or `number`) keeps only entries whose values are not
+  exactly one boolean (or number). A value finding points at the condition
+  key, any other at the operator. Fields: `operator`, `key`, `detail`.
+
+Entries:
+
+- `exempts` {`actions`, `whole-services`, `scenarios`}: the statement's
+  NotAction exempts actions that match `actions`, after expanding the
+  wildcards of both against the IAM action catalogue, while its condition
+  holds in one of `scenarios`. With `whole-services: true`, a NotAction
+  entry that covers every action of a service (`s3:*`) is reported too.
+  Fields: `actions` (the exempted ones), `patterns` (the NotAction entries
+  that exempt them), `scenario`, `who`.
+- `unknown-actions` {`elements`}: one finding per Action or NotAction entry
+  (or only those of `elements`) that names no action in the catalogue,
+  placed at the entry. Fields: `action`, `detail`, which suggests a close
+  action name when there is one.
+- `policy-variables` {}: the statement uses `${...}` policy variables in
+  Resource, NotResource or condition values. The finding points at the
+  first entry that does. Fields: `detail` (the variables).
+
+Problem reports:
+
+- `diagnostic`: the kind of a problem report about a file or a suppression
+  rather than a policy (`parse-error`, `unresolved-policy`,
+  `suppression-without-reason`, `unused-suppression`), whose reports become
+  findings of the rule. Field: `detail`.
+
+Combinations:
+
+- `all-of` [checks]: every listed check reports the statement. The finding
+  takes the first check's position and every check's fields, the earlier
+  check winning when two set the same field.
+- `none-of` [checks]: no listed check reports the statement. The finding
+  is placed by the rule's `location` and adds no fields.
+
+Every finding also has the fields `statement` (its Sid or position) and
+`policy` (the document's name), and condition locations add `operator` and
+`key`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mfa_guard.engine.context import RunContext
-from mfa_guard.engine.rules import RuleError
-from mfa_guard.iam.conditions import Tri, evaluate_conditions
-from mfa_guard.iam.evaluate import Match, Request, match_statement
-from mfa_guard.iam.scenarios import (
-    SCENARIO_NAMES,
-    Scenario,
-    mfa_device_arn,
-    own_user_arn,
-)
-from mfa_guard.model import DiagnosticKind, PolicyDocument, SourceSpan, Statement
+from mfa_guard.engine import check_actions, check_conditions, check_requests
+from mfa_guard.engine.schema import RuleError
+from mfa_guard.engine.scope import DocumentScope, Hit
+from mfa_guard.model import DiagnosticKind, SourceSpan, Statement
+
+__all__ = ["CHECKS", "DIAGNOSTIC_KINDS", "Hit", "run_check", "validate_check"]
 
 DIAGNOSTIC_KINDS = tuple(kind.value for kind in DiagnosticKind)
 
+Validator = Callable[[Any, Path, str], None]
+Runner = Callable[[Mapping[str, Any], Statement, DocumentScope, SourceSpan], list[Hit]]
+
 
 @dataclass(frozen=True)
-class Hit:
-    """One place a check fired, with the values for the message template."""
-
-    span: SourceSpan
-    fields: Mapping[str, str]
+class CheckKind:
+    validate: Validator
+    run: Runner
 
 
-def _scenario_list(value: Any, path: Path, key: str) -> None:
-    if not isinstance(value, list) or not value:
-        raise RuleError(path, key, "expected a non-empty list of scenario names")
-    for name in value:
-        if name not in SCENARIO_NAMES:
-            raise RuleError(
-                path,
-                key,
-                f"unknown scenario {name!r}; expected one of {', '.join(SCENARIO_NAMES)}",
-            )
+def _validate_diagnostic(body: Any, path: Path, key: str) -> None:
+    if body not in DIAGNOSTIC_KINDS:
+        raise RuleError(path, key, f"expected one of {', '.join(DIAGNOSTIC_KINDS)}")
+
+
+def _run_nothing(
+    body: Mapping[str, Any],
+    statement: Statement,
+    scope: DocumentScope,
+    span: SourceSpan,
+) -> list[Hit]:
+    # Diagnostic rules check no statement, because they turn problem reports
+    # into findings.
+    return []
+
+
+def _validate_list(body: Any, path: Path, key: str) -> None:
+    if not isinstance(body, list) or not body:
+        raise RuleError(path, key, "expected a non-empty list of checks")
+    for index, check in enumerate(body):
+        _validate(check, path, f"{key}[{index}]", nested=True)
+
+
+def _run_all_of(
+    body: Any, statement: Statement, scope: DocumentScope, span: SourceSpan
+) -> list[Hit]:
+    hits = []
+    for check in body:
+        found = run_check(check, statement, scope, span)
+        if not found:
+            return []
+        hits.append(found[0])
+
+    fields: dict[str, str] = {}
+    actions: list[str] = []
+    for hit in hits:
+        for name, value in hit.fields.items():
+            if value and not fields.get(name):
+                fields[name] = value
+        actions.extend(hit.actions)
+    return [Hit(hits[0].span, fields, tuple(dict.fromkeys(actions)))]
+
+
+def _run_none_of(
+    body: Any, statement: Statement, scope: DocumentScope, span: SourceSpan
+) -> list[Hit]:
+    for check in body:
+        if run_check(check, statement, scope, span):
+            return []
+    return [Hit(span, {})]
+
+
+CHECKS: dict[str, CheckKind] = {
+    "denies": CheckKind(check_requests.validate_denies, check_requests.run_denies),
+    "not-denied": CheckKind(
+        check_requests.validate_not_denied, check_requests.run_not_denied
+    ),
+    "allow-differs": CheckKind(
+        check_requests.validate_allow_differs, check_requests.run_allow_differs
+    ),
+    "condition-differs": CheckKind(
+        check_conditions.validate_condition_differs,
+        check_conditions.run_condition_differs,
+    ),
+    "condition-holds": CheckKind(
+        check_conditions.validate_condition_holds,
+        check_conditions.run_condition_holds,
+    ),
+    "condition-entries": CheckKind(
+        check_conditions.validate_condition_entries,
+        check_conditions.run_condition_entries,
+    ),
+    "exempts": CheckKind(check_actions.validate_exempts, check_actions.run_exempts),
+    "unknown-actions": CheckKind(
+        check_actions.validate_unknown_actions, check_actions.run_unknown_actions
+    ),
+    "policy-variables": CheckKind(
+        check_actions.validate_policy_variables, check_actions.run_policy_variables
+    ),
+    "diagnostic": CheckKind(_validate_diagnostic, _run_nothing),
+    "all-of": CheckKind(_validate_list, _run_all_of),
+    "none-of": CheckKind(_validate_list, _run_none_of),
+}
+
+
+def _validate(check: Any, path: Path, key: str, nested: bool) -> None:
+    names = [name for name in CHECKS if not (nested and name == "diagnostic")]
+    if not isinstance(check, dict) or len(check) != 1 or next(iter(check)) not in names:
+        raise RuleError(path, key, f"expected exactly one of {', '.join(names)}")
+    name, body = next(iter(check.items()))
+    CHECKS[name].validate(body, path, f"{key}.{name}")
 
 
 def validate_check(check: Mapping[str, Any], path: Path) -> None:
-    names = ("denies", "condition-differs", "diagnostic")
-    if len(check) != 1 or next(iter(check)) not in names:
-        raise RuleError(path, "check", f"expected exactly one of {', '.join(names)}")
-    name, body = next(iter(check.items()))
-    prefix = f"check.{name}"
-    if name == "diagnostic":
-        if body not in DIAGNOSTIC_KINDS:
-            raise RuleError(
-                path, prefix, f"expected one of {', '.join(DIAGNOSTIC_KINDS)}"
-            )
-        return
-    if not isinstance(body, dict):
-        raise RuleError(path, prefix, "expected a mapping")
-    if name == "denies":
-        _validate_denies(body, path, prefix)
-    else:
-        for key in ("holds-in", "fails-in"):
-            _scenario_list(body.get(key), path, f"{prefix}.{key}")
-        unknown = set(body) - {"holds-in", "fails-in"}
-        if unknown:
-            raise RuleError(
-                path,
-                f"{prefix}.{sorted(unknown)[0]}",
-                "unknown key; expected holds-in, fails-in",
-            )
+    """Validate a rule's `check` mapping, or raise RuleError naming the key."""
+    _validate(check, path, "check", nested=False)
 
 
-def _validate_denies(body: Mapping[str, Any], path: Path, prefix: str) -> None:
-    unknown = set(body) - {"scenarios", "requests"}
-    if unknown:
-        raise RuleError(
-            path,
-            f"{prefix}.{sorted(unknown)[0]}",
-            "unknown key; expected scenarios, requests",
-        )
-    _scenario_list(body.get("scenarios"), path, f"{prefix}.scenarios")
-    requests = body.get("requests")
-    if not isinstance(requests, list) or not requests:
-        raise RuleError(
-            path,
-            f"{prefix}.requests",
-            "expected a non-empty list of {action, resource} mappings",
-        )
-    for index, request in enumerate(requests):
-        key = f"{prefix}.requests[{index}]"
-        if not isinstance(request, dict) or set(request) - {"action", "resource"}:
-            raise RuleError(path, key, "expected a mapping with action and resource")
-        if not isinstance(request.get("action"), str) or ":" not in request["action"]:
-            raise RuleError(
-                path, f"{key}.action", "expected an action such as iam:ChangePassword"
-            )
-        if not isinstance(request.get("resource", "*"), str):
-            raise RuleError(
-                path, f"{key}.resource", "expected an ARN, '*', own-user or mfa-device"
-            )
-
-
-def resolve_resource(action: str, resource: str, scenario: Scenario) -> str:
-    """Turn a request's resource keyword into the ARN the request is authorised against.
-
-    Actions without resource-level permissions are authorised against "*"
-    whatever resource the rule names.
-    """
-    from mfa_guard.iam.actions import get_catalogue
-
-    if get_catalogue().has_resource_types(action) is False:
-        return "*"
-    if resource == "own-user":
-        return own_user_arn(scenario)
-    if resource == "mfa-device":
-        return mfa_device_arn(scenario)
-    return resource
-
-
-def _conditional_text(keys: frozenset[str]) -> str:
-    if not keys:
-        return ""
-    return f" (if the condition on {', '.join(sorted(keys))} holds)"
-
-
-def run_denies(
-    body: Mapping[str, Any],
-    document: PolicyDocument,
+def run_check(
+    check: Mapping[str, Any],
     statement: Statement,
-    context: RunContext,
-) -> list[Hit]:
-    denied: list[tuple[str, str, Scenario]] = []
-    unknown: set[str] = set()
-    for name in body["scenarios"]:
-        scenario = context.scenarios[name]
-        for spec in body["requests"]:
-            action = spec["action"]
-            resource = resolve_resource(action, spec.get("resource", "*"), scenario)
-            result = match_statement(
-                statement, document, Request(action, resource, scenario)
-            )
-            if result.match is Match.NO:
-                continue
-            if result.match is Match.MAYBE:
-                unknown.update(result.unknown_keys)
-            denied.append((action, resource, scenario))
-    if not denied:
-        return []
-
-    actions = list(dict.fromkeys(action for action, _, _ in denied))
-    scenarios = list(dict.fromkeys(scenario.name for _, _, scenario in denied))
-    first_action, first_resource, first_scenario = denied[0]
-    fields = {
-        "action": first_action,
-        "actions": ", ".join(actions),
-        "resource": first_resource,
-        "scenario": ", ".join(scenarios),
-        "who": first_scenario.description,
-        "conditional": _conditional_text(frozenset(unknown)),
-    }
-    return [Hit(statement.span, fields)]
-
-
-def run_condition_differs(
-    body: Mapping[str, Any],
-    document: PolicyDocument,
-    statement: Statement,
-    context: RunContext,
+    scope: DocumentScope,
     span: SourceSpan,
 ) -> list[Hit]:
-    unknown: set[str] = set()
-    for name in body["holds-in"]:
-        outcome = evaluate_conditions(
-            statement, context.scenarios[name], document.version
-        )
-        if outcome.value is Tri.FALSE:
-            return []
-        unknown.update(outcome.unknown_keys)
-    for name in body["fails-in"]:
-        scenario = context.scenarios[name]
-        outcome = evaluate_conditions(statement, scenario, document.version)
-        if outcome.value is Tri.FALSE:
-            fields = {
-                "scenario": scenario.name,
-                "who": scenario.description,
-                "conditional": _conditional_text(frozenset(unknown)),
-            }
-            return [Hit(span, fields)]
-    return []
+    """Run a validated check on one statement. `span` is the rule's location."""
+    name, body = next(iter(check.items()))
+    return CHECKS[name].run(body, statement, scope, span)

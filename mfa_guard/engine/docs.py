@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
+from types import ModuleType
 
 from mfa_guard.engine.rules import Rule, RuleExample
 
@@ -39,14 +41,27 @@ def _example(title: str, example: RuleExample) -> list[str]:
     ]
 
 
+def _severity_text(rule: Rule) -> str:
+    text = f"Default severity: {rule.severity}"
+    for override in rule.severity_by_actions:
+        actions = ", ".join(f"`{action}`" for action in override.only)
+        text += f"; {override.severity} when a finding reports only {actions}"
+    return text + "."
+
+
 def render_rule(rule: Rule, heading: str = "#") -> str:
     lines = [
         f"{heading} {rule.id} {rule.name}",
         "",
-        f"Default severity: {rule.severity}.",
+        _severity_text(rule),
         "",
         rule.summary,
         "",
+    ]
+    if rule.supersedes:
+        names = ", ".join(f"`{name}`" for name in rule.supersedes)
+        lines += [f"Replaces the findings of {names} on the same statement.", ""]
+    lines += [
         f"{heading}# Why",
         "",
         rule.docs.rationale,
@@ -71,13 +86,36 @@ def render_rule(rule: Rule, heading: str = "#") -> str:
     return "\n".join(lines)
 
 
+def _module_text(module: ModuleType) -> str:
+    """Return a module docstring without its summary paragraph."""
+    text = inspect.cleandoc(module.__doc__ or "")
+    return text.split("\n\n", 1)[-1]
+
+
+def render_rule_format() -> str:
+    """Render the reference for rule authors from the engine's module docstrings."""
+    from mfa_guard.engine import checks, packs, predicates, rules
+
+    sections = [
+        ("Rule files", rules),
+        ("Predicates", predicates),
+        ("Checks", checks),
+        ("Rule packs", packs),
+    ]
+    lines = ["# Writing rules", ""]
+    for title, module in sections:
+        lines += [f"## {title}", "", _module_text(module), ""]
+    return "\n".join(lines)
+
+
 def render_reference(rules: Sequence[Rule]) -> str:
-    """Render docs/rules.md: an index table, then each rule's documentation."""
+    """Render docs/rules.md: an index table, each rule's documentation, then the rule format."""
     ordered = sorted(rules, key=lambda rule: rule.id)
     lines = [
         "# Rule reference",
         "",
-        "Generated from the files in `rules/` by `python -m mfa_guard.engine.docs`; do not edit by hand.",
+        "Generated from the files in `rules/` and the engine's documentation by `python -m mfa_guard.engine.docs`; do not edit by hand.",
+        "How to write your own rules is described under [Writing rules](#writing-rules).",
         "",
         "| id | name | severity | summary |",
         "| --- | --- | --- | --- |",
@@ -89,6 +127,7 @@ def render_reference(rules: Sequence[Rule]) -> str:
     lines.append("")
     for rule in ordered:
         lines.append(render_rule(rule, heading="##"))
+    lines.append(render_rule_format())
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -99,5 +138,5 @@ if __name__ == "__main__":
     from mfa_guard.engine.rules import load_rules
 
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/rules.md")
-    target.write_text(render_reference(load_rules()), encoding="utf-8")
+    target.write_text(render_reference(load_rules(packs=())), encoding="utf-8")
     print(f"wrote {target}")

@@ -4,48 +4,75 @@ A rule file is YAML data with a fixed schema. Nothing in it can run code,
 import modules or read files: selectors are JSONPath expressions, checks are
 names from a fixed vocabulary, and messages are templates whose placeholders
 must come from a fixed list.
+
+Keys of a rule file:
+
+- `id`, `name`, `severity` (`error`, `warning` or `info`), `summary`: required.
+- `message` and the optional `fix`: templates whose placeholders are
+  `{action}`, `{actions}`, `{conditional}`, `{detail}`, `{key}`,
+  `{operator}`, `{patterns}`, `{policy}`, `{resource}`, `{resources}`,
+  `{scenario}`, `{statement}` and `{who}`. The documentation of each check
+  lists the ones it fills in, and the others are empty. Write `{{` and `}}`
+  for literal braces.
+- `select`: a JSONPath expression over the policy document that picks the
+  statements to check. Without it every statement is checked.
+- `where`: names of predicates that each selected statement must satisfy.
+- `check`: exactly one check from the vocabulary.
+- `location`: where a finding points when the check does not place it:
+  `statement` (the default), `document`, `condition:<key>` (the first
+  condition entry on that key) or `mfa-condition` (the first condition
+  entry on aws:MultiFactorAuthPresent or aws:MultiFactorAuthAge).
+- `severity-by-actions`: a list of `{only: [action patterns], severity}`.
+  A finding whose reported actions all match `only` gets that severity
+  instead of the default. The first entry that applies wins.
+- `supersedes`: names or ids of rules whose findings on the same statement
+  are dropped when this rule reports it, because its fix covers theirs.
+- `docs`: `rationale`, `fix`, `references`, optional `limitations` and
+  `examples` (`failing`, with the `line` and `column` it reports, and
+  `passing`), which run as tests.
+
+YAML reads some bare words as other types: quote `Null`, `yes`, `no`, `on`
+and `off` where a string is meant.
 """
 
 from __future__ import annotations
 
 import re
-import string
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from mfa_guard.engine.schema import (
+    MESSAGE_FIELDS,
+    RuleError,
+    check_template,
+    check_unknown,
+    optional,
+    require,
+    string_list,
+)
 from mfa_guard.model import Severity
+
+__all__ = [
+    "MESSAGE_FIELDS",
+    "Rule",
+    "RuleDocs",
+    "RuleError",
+    "RuleExample",
+    "SeverityByActions",
+    "check_template",
+    "load_rule_file",
+    "load_rules",
+    "parse_rule",
+    "shipped_rules_dir",
+]
 
 RULE_ID = re.compile(r"^[A-Z][A-Z0-9]{1,9}[0-9]{3}$")
 RULE_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-
-MESSAGE_FIELDS = frozenset(
-    {
-        "action",
-        "actions",
-        "conditional",
-        "detail",
-        "operator",
-        "key",
-        "policy",
-        "resource",
-        "scenario",
-        "statement",
-        "who",
-    }
-)
-
-
-class RuleError(ValueError):
-    """An invalid rule file, naming the file, the key and what was expected."""
-
-    def __init__(self, path: Path | str, key: str, expected: str) -> None:
-        super().__init__(f"{path}: invalid rule: key '{key}': {expected}")
-        self.path = str(path)
-        self.key = key
+LOCATIONS = ("statement", "document", "mfa-condition")
 
 
 @dataclass(frozen=True)
@@ -67,6 +94,14 @@ class RuleDocs:
 
 
 @dataclass(frozen=True)
+class SeverityByActions:
+    """A severity for findings whose reported actions all match `only`."""
+
+    only: tuple[str, ...]
+    severity: Severity
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     name: str
@@ -82,6 +117,16 @@ class Rule:
     fix: str | None = None
     pack: str = "mfa-guard"
     extra: Mapping[str, Any] = field(default_factory=dict)
+    severity_by_actions: tuple[SeverityByActions, ...] = ()
+    supersedes: tuple[str, ...] = ()
+
+    def with_severity(self, severity: Severity) -> Rule:
+        """Return a copy whose findings all have `severity`, as configuration sets it.
+
+        The copy drops `severity_by_actions`, so a configured severity applies
+        to every finding of the rule.
+        """
+        return replace(self, severity=severity, severity_by_actions=())
 
 
 _TOP_KEYS = {
@@ -96,60 +141,10 @@ _TOP_KEYS = {
     "location",
     "fix",
     "docs",
+    "severity-by-actions",
+    "supersedes",
 }
 _DOCS_KEYS = {"rationale", "fix", "references", "limitations", "examples"}
-
-
-def _require(
-    data: Mapping[str, Any], key: str, kind: type, path: Path, prefix: str = ""
-) -> Any:
-    if key not in data:
-        raise RuleError(path, prefix + key, f"missing; expected a {kind.__name__}")
-    value = data[key]
-    if not isinstance(value, kind):
-        raise RuleError(
-            path,
-            prefix + key,
-            f"expected a {kind.__name__}, found {type(value).__name__}",
-        )
-    return value
-
-
-def _optional(
-    data: Mapping[str, Any], key: str, kind: type, path: Path, prefix: str = ""
-) -> Any:
-    if key not in data or data[key] is None:
-        return None
-    return _require(data, key, kind, path, prefix)
-
-
-def _check_unknown(
-    data: Mapping[str, Any], allowed: set[str], path: Path, prefix: str = ""
-) -> None:
-    for key in data:
-        if key not in allowed:
-            expected = ", ".join(sorted(allowed))
-            raise RuleError(
-                path, prefix + str(key), f"unknown key; expected one of {expected}"
-            )
-
-
-def check_template(template: str, path: Path, key: str) -> None:
-    """Reject placeholders outside MESSAGE_FIELDS, including attribute or index access."""
-    try:
-        parsed = list(string.Formatter().parse(template))
-    except ValueError as error:
-        raise RuleError(path, key, f"invalid template: {error}") from None
-    for _, field_name, conversion, format_spec in parsed:
-        if field_name is None:
-            continue
-        if field_name not in MESSAGE_FIELDS or conversion or format_spec:
-            allowed = ", ".join("{" + name + "}" for name in sorted(MESSAGE_FIELDS))
-            raise RuleError(
-                path,
-                key,
-                f"invalid placeholder {{{field_name}}}; expected one of {allowed}",
-            )
 
 
 def _example(data: Any, path: Path, key: str, needs_position: bool) -> RuleExample:
@@ -157,11 +152,11 @@ def _example(data: Any, path: Path, key: str, needs_position: bool) -> RuleExamp
         raise RuleError(
             path, key, "expected a mapping with file, content, line and column"
         )
-    _check_unknown(data, {"file", "content", "line", "column"}, path, key + ".")
-    file_name = _require(data, "file", str, path, key + ".")
-    content = _require(data, "content", str, path, key + ".")
-    line = _optional(data, "line", int, path, key + ".")
-    column = _optional(data, "column", int, path, key + ".")
+    check_unknown(data, {"file", "content", "line", "column"}, path, key + ".")
+    file_name = require(data, "file", str, path, key + ".")
+    content = require(data, "content", str, path, key + ".")
+    line = optional(data, "line", int, path, key + ".")
+    column = optional(data, "column", int, path, key + ".")
     if needs_position and (line is None or column is None):
         raise RuleError(
             path, key, "a failing example needs the line and column it reports"
@@ -172,19 +167,20 @@ def _example(data: Any, path: Path, key: str, needs_position: bool) -> RuleExamp
 def _docs(data: Any, path: Path) -> RuleDocs:
     if not isinstance(data, dict):
         raise RuleError(path, "docs", "expected a mapping")
-    _check_unknown(data, _DOCS_KEYS, path, "docs.")
-    references = _optional(data, "references", list, path, "docs.") or []
+    check_unknown(data, _DOCS_KEYS, path, "docs.")
+    references = optional(data, "references", list, path, "docs.") or []
     if not all(isinstance(item, str) for item in references):
         raise RuleError(path, "docs.references", "expected a list of URLs")
-    examples = _optional(data, "examples", dict, path, "docs.") or {}
-    _check_unknown(examples, {"failing", "passing"}, path, "docs.examples.")
+
+    examples = optional(data, "examples", dict, path, "docs.") or {}
+    check_unknown(examples, {"failing", "passing"}, path, "docs.examples.")
     failing = examples.get("failing")
     passing = examples.get("passing")
     return RuleDocs(
-        rationale=_require(data, "rationale", str, path, "docs.").strip(),
-        fix=_require(data, "fix", str, path, "docs.").strip(),
+        rationale=require(data, "rationale", str, path, "docs.").strip(),
+        fix=require(data, "fix", str, path, "docs.").strip(),
         references=tuple(references),
-        limitations=(_optional(data, "limitations", str, path, "docs.") or "").strip(),
+        limitations=(optional(data, "limitations", str, path, "docs.") or "").strip(),
         failing=_example(failing, path, "docs.examples.failing", True)
         if failing
         else None,
@@ -194,42 +190,90 @@ def _docs(data: Any, path: Path) -> RuleDocs:
     )
 
 
-def parse_rule(data: Any, path: Path, pack: str = "mfa-guard") -> Rule:
-    """Validate one rule file's data and build a Rule, or raise RuleError."""
-    from mfa_guard.engine.checks import validate_check
-    from mfa_guard.engine.predicates import PREDICATES
+def _severity_by_actions(data: Any, path: Path) -> tuple[SeverityByActions, ...]:
+    key = "severity-by-actions"
+    if data is None:
+        return ()
+    if not isinstance(data, list):
+        raise RuleError(path, key, "expected a list of {only, severity} mappings")
 
-    if not isinstance(data, dict):
-        raise RuleError(path, "(top level)", "expected a mapping of rule keys")
-    _check_unknown(data, _TOP_KEYS, path)
+    entries = []
+    for index, item in enumerate(data):
+        item_key = f"{key}[{index}]"
+        if not isinstance(item, dict):
+            raise RuleError(path, item_key, "expected a mapping with only and severity")
+        check_unknown(item, {"only", "severity"}, path, item_key + ".")
+        only = string_list(
+            item.get("only"),
+            path,
+            f"{item_key}.only",
+            "expected a list of action patterns such as iam:CreateLoginProfile",
+        )
+        try:
+            severity = Severity.parse(
+                require(item, "severity", str, path, item_key + ".")
+            )
+        except ValueError as error:
+            raise RuleError(path, f"{item_key}.severity", str(error)) from None
+        entries.append(SeverityByActions(tuple(only), severity))
+    return tuple(entries)
 
-    rule_id = _require(data, "id", str, path)
+
+def _supersedes(data: Any, path: Path) -> tuple[str, ...]:
+    if data is None:
+        return ()
+    names = string_list(
+        data, path, "supersedes", "expected a list of rule names or ids"
+    )
+    for index, name in enumerate(names):
+        if not (RULE_ID.match(name) or RULE_NAME.match(name)):
+            raise RuleError(
+                path,
+                f"supersedes[{index}]",
+                f"invalid rule reference {name!r}; expected a rule name or id",
+            )
+    return tuple(names)
+
+
+def _location(data: Mapping[str, Any], path: Path) -> str:
+    location: str = optional(data, "location", str, path) or "statement"
+    if location in LOCATIONS or location.startswith("condition:"):
+        return location
+    raise RuleError(
+        path,
+        "location",
+        "expected 'statement', 'document', 'mfa-condition' or 'condition:<key>'",
+    )
+
+
+def _identity(data: Mapping[str, Any], path: Path) -> tuple[str, str, Severity]:
+    rule_id = require(data, "id", str, path)
     if not RULE_ID.match(rule_id):
         raise RuleError(
             path,
             "id",
             f"invalid id {rule_id!r}; expected letters then three digits, such as MFA001",
         )
-    name = _require(data, "name", str, path)
+
+    name = require(data, "name", str, path)
     if not RULE_NAME.match(name):
         raise RuleError(
             path,
             "name",
             f"invalid name {name!r}; expected lower-case words joined by '-'",
         )
+
     try:
-        severity = Severity.parse(_require(data, "severity", str, path))
+        severity = Severity.parse(require(data, "severity", str, path))
     except ValueError as error:
         raise RuleError(path, "severity", str(error)) from None
+    return rule_id, name, severity
 
-    message = _require(data, "message", str, path).strip()
-    check_template(message, path, "message")
-    fix = _optional(data, "fix", str, path)
-    if fix is not None:
-        fix = fix.strip()
-        check_template(fix, path, "fix")
 
-    where = _optional(data, "where", list, path) or []
+def _where(data: Mapping[str, Any], path: Path) -> tuple[str, ...]:
+    from mfa_guard.engine.predicates import PREDICATES
+
+    where = optional(data, "where", list, path) or []
     for index, predicate in enumerate(where):
         if predicate not in PREDICATES:
             expected = ", ".join(sorted(PREDICATES))
@@ -238,41 +282,59 @@ def parse_rule(data: Any, path: Path, pack: str = "mfa-guard") -> Rule:
                 f"where[{index}]",
                 f"unknown predicate {predicate!r}; expected one of {expected}",
             )
+    return tuple(where)
 
-    check = _require(data, "check", dict, path)
+
+def _select(data: Mapping[str, Any], path: Path) -> str | None:
+    from mfa_guard.engine.selectors import compile_selector
+
+    select: str | None = optional(data, "select", str, path)
+    if select is None:
+        return None
+    try:
+        compile_selector(select)
+    except ValueError as error:
+        raise RuleError(path, "select", f"invalid JSONPath: {error}") from None
+    return select
+
+
+def parse_rule(data: Any, path: Path, pack: str = "mfa-guard") -> Rule:
+    """Validate one rule file's data and build a Rule, or raise RuleError."""
+    from mfa_guard.engine.checks import validate_check
+
+    if not isinstance(data, dict):
+        raise RuleError(path, "(top level)", "expected a mapping of rule keys")
+    check_unknown(data, _TOP_KEYS, path)
+    rule_id, name, severity = _identity(data, path)
+
+    message = require(data, "message", str, path).strip()
+    check_template(message, path, "message")
+    fix = optional(data, "fix", str, path)
+    if fix is not None:
+        fix = fix.strip()
+        check_template(fix, path, "fix")
+
+    where = _where(data, path)
+    check = require(data, "check", dict, path)
     validate_check(check, path)
-
-    select = _optional(data, "select", str, path)
-    if select is not None:
-        from mfa_guard.engine.selectors import compile_selector
-
-        try:
-            compile_selector(select)
-        except ValueError as error:
-            raise RuleError(path, "select", f"invalid JSONPath: {error}") from None
-
-    location = _optional(data, "location", str, path) or "statement"
-    if location not in ("statement", "document") and not location.startswith(
-        "condition:"
-    ):
-        raise RuleError(
-            path, "location", "expected 'statement', 'document' or 'condition:<key>'"
-        )
+    select = _select(data, path)
 
     return Rule(
         id=rule_id,
         name=name,
         severity=severity,
-        summary=_require(data, "summary", str, path).strip(),
+        summary=require(data, "summary", str, path).strip(),
         message=message,
         check=check,
-        docs=_docs(_require(data, "docs", dict, path), path),
+        docs=_docs(require(data, "docs", dict, path), path),
         source=str(path),
         select=select,
-        where=tuple(where),
-        location=location,
+        where=where,
+        location=_location(data, path),
         fix=fix,
         pack=pack,
+        severity_by_actions=_severity_by_actions(data.get("severity-by-actions"), path),
+        supersedes=_supersedes(data.get("supersedes"), path),
     )
 
 
@@ -303,14 +365,22 @@ def shipped_rules_dir() -> Path:
 
 
 def load_rules(
-    extra_dirs: Iterable[Path] = (), packs: Iterable[tuple[str, Path]] = ()
+    extra_dirs: Iterable[Path] = (),
+    packs: Iterable[tuple[str, Path]] | None = None,
 ) -> list[Rule]:
     """Load the shipped rules, then rule packs and user directories.
 
-    Raises RuleError for an invalid file, and for two rules that share an id
-    or a name, since names and ids are what users suppress by.
+    `packs` lists (pack name, directory) pairs. When it is None, the packs
+    of installed packages are loaded (see `mfa_guard.engine.packs`). Raises
+    RuleError for an invalid file, for two rules that share an id or a
+    name (names and ids are what users suppress by), and for a `supersedes`
+    entry that names no loaded rule.
     """
-    sources: list[tuple[str, Path]] = [("mfa-guard", shipped_rules_dir())]
+    from mfa_guard.engine.packs import SHIPPED_PACK, installed_packs
+
+    if packs is None:
+        packs = installed_packs()
+    sources: list[tuple[str, Path]] = [(SHIPPED_PACK, shipped_rules_dir())]
     sources.extend(packs)
     sources.extend((str(directory), directory) for directory in extra_dirs)
 
@@ -330,4 +400,17 @@ def load_rules(
                     )
                 seen[identifier] = str(path)
             rules.append(rule)
+
+    _check_supersedes(rules, seen)
     return rules
+
+
+def _check_supersedes(rules: Iterable[Rule], seen: Mapping[str, str]) -> None:
+    for rule in rules:
+        for index, name in enumerate(rule.supersedes):
+            if name not in seen:
+                raise RuleError(
+                    rule.source,
+                    f"supersedes[{index}]",
+                    f"no loaded rule has the name or id {name!r}",
+                )

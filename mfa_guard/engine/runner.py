@@ -4,27 +4,38 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from mfa_guard.engine.checks import Hit, run_condition_differs, run_denies
+from mfa_guard.engine.checks import Hit, run_check
 from mfa_guard.engine.context import RunContext
-from mfa_guard.engine.predicates import PREDICATES, is_mfa_test
+from mfa_guard.engine.predicates import (
+    MFA_KEYS,
+    NEEDS_MFA_KEY,
+    PREDICATES,
+    has_mfa_key,
+    is_mfa_requirement,
+    is_mfa_test,
+)
 from mfa_guard.engine.rules import Rule
-from mfa_guard.engine.selectors import select_statements
+from mfa_guard.engine.schema import MESSAGE_FIELDS
+from mfa_guard.engine.scope import DocumentScope
+from mfa_guard.iam.actions import action_matches
 from mfa_guard.model import (
+    ConditionEntry,
     Diagnostic,
     DiagnosticKind,
     Finding,
     PolicyDocument,
+    Severity,
     SourceSpan,
     Statement,
 )
 
 
-def _has_mfa_test(document: PolicyDocument) -> bool:
-    return any(
-        is_mfa_test(entry)
-        for statement in document.statements
-        for entry in statement.conditions
-    )
+def _entry_order(entry: ConditionEntry) -> int:
+    if is_mfa_test(entry):
+        return 0
+    if is_mfa_requirement(entry):
+        return 1
+    return 2
 
 
 def _location(
@@ -32,33 +43,37 @@ def _location(
 ) -> tuple[SourceSpan, dict[str, str]]:
     if rule.location == "document":
         return document.span, {}
-    if rule.location.startswith("condition:"):
-        key = rule.location.split(":", 1)[1].lower()
-        entries = [entry for entry in statement.conditions if entry.key.lower() == key]
-        entries.sort(key=lambda entry: not is_mfa_test(entry))
-        if entries:
-            entry = entries[0]
-            return entry.span, {"operator": entry.operator, "key": entry.key}
-    return statement.span, {}
+
+    if rule.location == "mfa-condition":
+        keys: tuple[str, ...] = MFA_KEYS
+    elif rule.location.startswith("condition:"):
+        keys = (rule.location.split(":", 1)[1].lower(),)
+    else:
+        return statement.span, {}
+
+    entries = [entry for entry in statement.conditions if entry.key.lower() in keys]
+    entries.sort(key=_entry_order)
+    if not entries:
+        return statement.span, {}
+    entry = entries[0]
+    return entry.span, {"operator": entry.operator, "key": entry.key}
+
+
+def _severity(rule: Rule, hit: Hit) -> Severity:
+    """Return the rule's severity for a hit, applying `severity-by-actions`."""
+    if not hit.actions:
+        return rule.severity
+    for override in rule.severity_by_actions:
+        if all(
+            any(action_matches(pattern, action) for pattern in override.only)
+            for action in hit.actions
+        ):
+            return override.severity
+    return rule.severity
 
 
 def _finding(rule: Rule, hit: Hit, extra: dict[str, str]) -> Finding:
-    fields = {
-        name: ""
-        for name in (
-            "action",
-            "actions",
-            "conditional",
-            "detail",
-            "operator",
-            "key",
-            "policy",
-            "resource",
-            "scenario",
-            "statement",
-            "who",
-        )
-    }
+    fields = dict.fromkeys(MESSAGE_FIELDS, "")
     fields.update(extra)
     fields.update(hit.fields)
     span = hit.span
@@ -70,11 +85,25 @@ def _finding(rule: Rule, hit: Hit, extra: dict[str, str]) -> Finding:
         end_column=span.end_column,
         rule_id=rule.id,
         rule_name=rule.name,
-        severity=rule.severity,
+        severity=_severity(rule, hit),
         message=rule.message.format_map(fields),
         fix=rule.fix.format_map(fields) if rule.fix else None,
         policy=fields["policy"],
     )
+
+
+def _drop_superseded(
+    reported: Sequence[tuple[Rule, int, Finding]],
+) -> list[Finding]:
+    """Drop findings of rules that a rule reporting the same statement supersedes."""
+    superseded = {
+        (index, name) for rule, index, _ in reported for name in rule.supersedes
+    }
+    return [
+        finding
+        for rule, index, finding in reported
+        if (index, rule.id) not in superseded and (index, rule.name) not in superseded
+    ]
 
 
 class Analyzer:
@@ -108,6 +137,7 @@ class Analyzer:
                 all_diagnostics.append(
                     Diagnostic(DiagnosticKind.UNRESOLVED, document.span, message)
                 )
+
         for diagnostic in all_diagnostics:
             rule = self.diagnostic_rules.get(diagnostic.kind.value)
             if rule is not None:
@@ -116,32 +146,18 @@ class Analyzer:
         return sorted(findings)
 
     def _analyze_document(self, document: PolicyDocument) -> list[Finding]:
-        findings = []
-        mfa_enforcing = _has_mfa_test(document)
+        scope = DocumentScope(document, self.context)
+        mfa_key = has_mfa_key(document)
+        reported: list[tuple[Rule, int, Finding]] = []
         for rule in self.statement_rules:
-            if "mfa-deny" in rule.where and not mfa_enforcing:
+            if not mfa_key and NEEDS_MFA_KEY.intersection(rule.where):
                 continue
-            for statement in select_statements(rule.select, document):
-                if not all(
-                    PREDICATES[name](statement, document, self.context)
-                    for name in rule.where
-                ):
+            for statement in scope.select(rule.select):
+                if not all(PREDICATES[name](statement, scope) for name in rule.where):
                     continue
                 span, extra = _location(rule, document, statement)
                 extra["statement"] = statement.label
                 extra["policy"] = document.label
-                for hit in self._run_check(rule, document, statement, span):
-                    findings.append(_finding(rule, hit, extra))
-        return findings
-
-    def _run_check(
-        self,
-        rule: Rule,
-        document: PolicyDocument,
-        statement: Statement,
-        span: SourceSpan,
-    ) -> list[Hit]:
-        name, body = next(iter(rule.check.items()))
-        if name == "denies":
-            return run_denies(body, document, statement, self.context)
-        return run_condition_differs(body, document, statement, self.context, span)
+                for hit in run_check(rule.check, statement, scope, span):
+                    reported.append((rule, statement.index, _finding(rule, hit, extra)))
+        return _drop_superseded(reported)

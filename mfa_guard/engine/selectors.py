@@ -69,16 +69,20 @@ def document_view(
 
 
 def select_statements(
-    expression: str | None, document: PolicyDocument
+    expression: str | None,
+    document: PolicyDocument,
+    view: tuple[dict[str, Any], dict[int, Statement]] | None = None,
 ) -> list[Statement]:
     """Return the statements of `document` that `expression` selects, in order.
 
     Without an expression every statement is selected. A match inside a
     statement (say `$.Statement[*].Condition`) selects that statement.
+    `view` is the result of `document_view(document)`, when the caller
+    already built it.
     """
     if expression is None:
         return list(document.statements)
-    data, owners = document_view(document)
+    data, owners = view or document_view(document)
     selected: dict[int, Statement] = {}
     for match in compile_selector(expression).find(data):
         context = match

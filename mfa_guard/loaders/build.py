@@ -138,8 +138,15 @@ def _build_statement(
         return None
 
     elements: dict[str, tuple[str, ...] | None] = {}
+    item_spans: list[tuple[str, tuple[SourceSpan, ...]]] = []
     for name in _LIST_ELEMENTS:
-        elements[name] = _string_list(raw, name, context)
+        items = _string_list(raw, name, context)
+        if items is None:
+            elements[name] = None
+            continue
+        elements[name] = tuple(text for text, _ in items)
+        spans = tuple(context.span(where or pos) for _, where in items)
+        item_spans.append((name, spans))
     sid = raw.get("Sid")
     return Statement(
         index=index,
@@ -152,12 +159,18 @@ def _build_statement(
         conditions=_conditions(raw, context, pos),
         span=context.span(pos),
         has_principal="Principal" in raw or "NotPrincipal" in raw,
+        item_spans=tuple(item_spans),
     )
 
 
 def _string_list(
     raw: dict[str, Any], name: str, context: _Context
-) -> tuple[str, ...] | None:
+) -> list[tuple[str, Pos | None]] | None:
+    """Return the string entries of one element with the position of each.
+
+    An entry without its own position (a single string, or a value built
+    by evaluating Terraform) gets the position of the element's key.
+    """
     if name not in raw:
         return None
     value = raw[name]
@@ -166,12 +179,12 @@ def _string_list(
     for index, item in enumerate(items):
         if isinstance(item, Unresolved):
             context.unresolved.append(str(item))
-        if isinstance(item, str):
-            result.append(item)
-            continue
         where = item_position(value, index) or key_position(raw, name)
+        if isinstance(item, str):
+            result.append((item, where))
+            continue
         context.problem(f"invalid {name} entry {item!r}: expected a string", where)
-    return tuple(result)
+    return result
 
 
 def _scalar_text(value: Any) -> str:

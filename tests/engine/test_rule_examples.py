@@ -7,7 +7,8 @@ import pytest
 from mfa_guard.engine.docs import render_reference
 from mfa_guard.engine.rules import load_rules
 
-RULES = load_rules()
+# Installed rule packs are left out: their docs are not in docs/rules.md.
+RULES = load_rules(packs=())
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 

@@ -1,0 +1,150 @@
+"""Rule packs: directories of rule files that installed Python packages register.
+
+A package ships a pack by declaring an entry point in the group
+`mfa_guard.rule_packs`. The entry point's name is the pack's name, which
+`mfa-guard rules` shows next to each of its rules. Its value locates the
+directory of `*.yaml` / `*.yml` rule files in one of two forms:
+
+- `package.module:ATTRIBUTE`: the module is imported and `ATTRIBUTE` must
+  be a `str` or `os.PathLike` naming the directory. A relative path is read
+  from the module's own folder.
+- `package`: the folder of the package's `__init__.py` contains the rule files.
+  This form finds the folder without importing the package.
+
+In `pyproject.toml`:
+
+```toml
+[project.entry-points."mfa_guard.rule_packs"]
+acme = "acme_mfa_rules"
+```
+
+Packs are loaded after the shipped rules and before `--rules` directories.
+Rule files in a pack are data like any other: the entry point only gives
+their location. A pack that cannot be found, or whose directory does not
+exist, stops the run with a RuleError naming the entry point.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+from mfa_guard.engine.schema import RuleError
+
+ENTRY_POINT_GROUP = "mfa_guard.rule_packs"
+SHIPPED_PACK = "mfa-guard"
+
+
+def installed_packs() -> list[tuple[str, Path]]:
+    """Return (pack name, rule directory) for every installed pack, sorted by name."""
+    if not _may_declare_packs():
+        return []
+
+    from importlib.metadata import entry_points
+
+    packs: dict[str, Path] = {}
+    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+        origin = f"entry point {entry_point.name} = {entry_point.value}"
+        if entry_point.name == SHIPPED_PACK or entry_point.name in packs:
+            raise RuleError(
+                origin,
+                "(entry point)",
+                f"the pack name {entry_point.name!r} is already used; expected a unique name",
+            )
+        packs[entry_point.name] = _pack_directory(entry_point.value, origin)
+    return sorted(packs.items())
+
+
+def _pack_directory(value: str, origin: str) -> Path:
+    module_name, _, attribute = value.partition(":")
+    module_name = module_name.strip()
+    attribute = attribute.strip()
+    if attribute:
+        directory = _attribute_directory(module_name, attribute, origin)
+    else:
+        directory = _package_directory(module_name, origin)
+
+    if not directory.is_dir():
+        raise RuleError(
+            origin, "(entry point)", f"{directory} is not a directory of rule files"
+        )
+    return directory
+
+
+def _attribute_directory(module_name: str, attribute: str, origin: str) -> Path:
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise RuleError(
+            origin, "(entry point)", f"module could not be imported: {error}"
+        ) from None
+
+    value = getattr(module, attribute, None)
+    if not isinstance(value, (str, os.PathLike)):
+        raise RuleError(
+            origin,
+            "(entry point)",
+            f"expected {module_name}.{attribute} to be a str or os.PathLike naming a directory",
+        )
+
+    directory = Path(value)
+    module_file = getattr(module, "__file__", None)
+    if not directory.is_absolute() and module_file:
+        directory = Path(module_file).parent / directory
+    return directory
+
+
+def _package_directory(module_name: str, origin: str) -> Path:
+    try:
+        spec = importlib.util.find_spec(module_name)
+    except (ImportError, ValueError) as error:
+        raise RuleError(
+            origin, "(entry point)", f"package could not be found: {error}"
+        ) from None
+
+    if spec is None or not spec.submodule_search_locations:
+        raise RuleError(
+            origin,
+            "(entry point)",
+            f"expected {module_name} to be an installed package (a folder with __init__.py)",
+        )
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _may_declare_packs() -> bool:
+    """Return False when no distribution on sys.path can declare a pack.
+
+    Importing importlib.metadata and reading every distribution took about
+    45 ms in this project's virtualenv (Python 3.11, 2-core machine), which
+    matters to a pre-commit hook. This reads only the `entry_points.txt`
+    files of the `*.dist-info` and `*.egg-info` folders in sys.path
+    directories and looks for the group name. A sys.path entry that is not a
+    directory (a zip file) makes it return True, so the full lookup runs.
+    """
+    for entry in sys.path:
+        folder = Path(entry or ".")
+        if not folder.is_dir():
+            if folder.exists():
+                return True
+            continue
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            if not name.endswith((".dist-info", ".egg-info")):
+                continue
+            if _declares_group(folder / name / "entry_points.txt"):
+                return True
+    return False
+
+
+def _declares_group(path: Path) -> bool:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return ENTRY_POINT_GROUP in text

@@ -1,0 +1,66 @@
+"""One policy document under analysis, and what a check reports about it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, TypeVar
+
+from mfa_guard.engine.context import RunContext
+from mfa_guard.engine.selectors import document_view, select_statements
+from mfa_guard.iam.scenarios import Scenario
+from mfa_guard.model import PolicyDocument, SourceSpan, Statement
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One place a check fired, with the values for the message template.
+
+    `actions` lists the actions the finding is about, for the rule's
+    `severity-by-actions`.
+    """
+
+    span: SourceSpan
+    fields: Mapping[str, str]
+    actions: tuple[str, ...] = ()
+
+
+@dataclass
+class DocumentScope:
+    """A document and the run's context, with values every rule shares.
+
+    The JSON view used by selectors, the statements each selector picks and
+    document-level facts are computed once per document, not once per rule.
+    """
+
+    document: PolicyDocument
+    context: RunContext
+    _selected: dict[str | None, list[Statement]] = field(default_factory=dict)
+    _memo: dict[str, Any] = field(default_factory=dict)
+
+    def scenario(self, name: str) -> Scenario:
+        return self.context.scenarios[name]
+
+    @cached_property
+    def _view(self) -> tuple[dict[str, Any], dict[int, Statement]]:
+        return document_view(self.document)
+
+    def select(self, expression: str | None) -> list[Statement]:
+        """Return the statements a selector picks, or every statement when it is None."""
+        if expression not in self._selected:
+            if expression is None:
+                selected = list(self.document.statements)
+            else:
+                selected = select_statements(expression, self.document, self._view)
+            self._selected[expression] = selected
+        return self._selected[expression]
+
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """Return `compute()`, computed once per document for each `key`."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        value: T = self._memo[key]
+        return value

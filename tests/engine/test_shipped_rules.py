@@ -1,0 +1,346 @@
+"""Shipped rules on policies beyond their documented examples."""
+
+import pytest
+
+ENROLLMENT = [
+    "iam:CreateVirtualMFADevice",
+    "iam:EnableMFADevice",
+    "iam:GetUser",
+    "iam:ListMFADevices",
+    "iam:ListVirtualMFADevices",
+    "iam:ResyncMFADevice",
+]
+
+# The NotAction list of the AWS example for self-managed credentials with MFA.
+AWS_DOCUMENTED = [*ENROLLMENT, "sts:GetSessionToken"]
+
+FIRST_SIGN_IN = ["iam:ChangePassword", "iam:GetAccountPasswordPolicy"]
+
+
+def deny_except(entries):
+    """Return an MFA deny whose statement starts at 4:5 and whose first
+    NotAction entry is at 8:9, one entry per line."""
+    listed = ",\n".join(f'        "{entry}"' for entry in entries)
+    return f"""{{
+  "Version": "2012-10-17",
+  "Statement": [
+    {{
+      "Sid": "DenyAllExceptListedIfNoMFA",
+      "Effect": "Deny",
+      "NotAction": [
+{listed}
+      ],
+      "Resource": "*",
+      "Condition": {{"BoolIfExists": {{"aws:MultiFactorAuthPresent": "false"}}}}
+    }}
+  ]
+}}
+"""
+
+
+NOT_ACTION_IAM = """{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "DenyAllUsersNotUsingMFA",
+      "Effect": "Deny",
+      "NotAction": "iam:*",
+      "Resource": "*",
+      "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}
+    }
+  ]
+}
+"""
+
+
+def scan_policy(tmp_path, run_scan, text, name="policy.json"):
+    path = tmp_path / name
+    path.write_text(text)
+    return run_scan(path)
+
+
+def test_not_action_iam_wildcard_exempts_sensitive(tmp_path, run_scan):
+    result = scan_policy(tmp_path, run_scan, NOT_ACTION_IAM)
+    assert result.located() == [("sensitive-action-exempted", 4, 5)]
+    finding = result.findings[0]
+    assert finding["severity"] == "error"
+    for action in (
+        "iam:DeactivateMFADevice",
+        "iam:CreateAccessKey",
+        "iam:AttachUserPolicy",
+        "iam:PutUserPolicy",
+        "iam:CreateLoginProfile",
+    ):
+        assert action in finding["message"]
+    assert 'NotAction "iam:*"' in finding["message"]
+    assert result.code == 1
+
+
+def test_mfa_device_glob_exempts_removal(tmp_path, run_scan):
+    text = deny_except([*FIRST_SIGN_IN, "iam:*MFADevice", *ENROLLMENT[2:5]])
+    result = scan_policy(tmp_path, run_scan, text)
+    assert result.located() == [("sensitive-action-exempted", 4, 5)]
+    message = result.findings[0]["message"]
+    assert "iam:DeactivateMFADevice, iam:DeleteVirtualMFADevice" in message
+    assert "iam:CreateAccessKey" not in message
+    assert 'NotAction "iam:*MFADevice"' in message
+
+
+def test_aws_documented_list_exempts_nothing_sensitive(tmp_path, run_scan):
+    result = scan_policy(tmp_path, run_scan, deny_except(AWS_DOCUMENTED))
+    assert result.located() == [("password-change-blocked", 4, 5)]
+
+
+def test_aws_list_with_first_sign_in_passes(tmp_path, run_scan):
+    text = deny_except([*FIRST_SIGN_IN, *AWS_DOCUMENTED])
+    result = scan_policy(tmp_path, run_scan, text)
+    assert result.findings == []
+    assert result.code == 0
+
+
+def test_typo_reports_unknown_action_and_lockout(tmp_path, run_scan):
+    text = deny_except(["iam:ChangePasword", *AWS_DOCUMENTED])
+    result = scan_policy(tmp_path, run_scan, text)
+    assert result.located() == [
+        ("password-change-blocked", 4, 5),
+        ("unknown-action", 8, 9),
+    ]
+    unknown = result.findings[1]
+    assert unknown["severity"] == "warning"
+    assert '"iam:ChangePasword"' in unknown["message"]
+    assert "did you mean iam:ChangePassword?" in unknown["message"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "detail"),
+    [
+        ("iam:ChangePasswords*", "matches no action in the catalogue"),
+        ("iamx:ChangePassword", 'names the service prefix "iamx"'),
+        ("ChangePassword", "is not of the form service:action"),
+    ],
+)
+def test_unknown_action_forms(tmp_path, run_scan, entry, detail):
+    text = deny_except([*FIRST_SIGN_IN, *AWS_DOCUMENTED, entry])
+    result = scan_policy(tmp_path, run_scan, text)
+    assert result.located() == [("unknown-action", 17, 9)]
+    assert detail in result.findings[0]["message"]
+
+
+def test_action_case_is_not_a_typo(tmp_path, run_scan):
+    text = deny_except(
+        ["IAM:changepassword", "iam:getaccountpasswordpolicy", *AWS_DOCUMENTED]
+    )
+    result = scan_policy(tmp_path, run_scan, text)
+    assert result.findings == []
+
+
+def test_login_profile_writes_only_warn(tmp_path, run_scan):
+    text = deny_except([*FIRST_SIGN_IN, *AWS_DOCUMENTED, "iam:*LoginProfile"])
+    result = scan_policy(tmp_path, run_scan, text)
+    assert result.located() == [("sensitive-action-exempted", 4, 5)]
+    finding = result.findings[0]
+    assert finding["severity"] == "warning"
+    assert (
+        "iam:CreateLoginProfile, iam:DeleteLoginProfile, iam:UpdateLoginProfile"
+        in finding["message"]
+    )
+    assert "iam:GetLoginProfile" not in finding["message"]
+    assert result.code == 0
+
+
+def test_login_profile_and_access_key_error(tmp_path, run_scan):
+    entries = [*FIRST_SIGN_IN, *AWS_DOCUMENTED, "iam:UpdateLoginProfile"]
+    text = deny_except([*entries, "iam:CreateAccessKey"])
+    result = scan_policy(tmp_path, run_scan, text)
+    assert result.located() == [("sensitive-action-exempted", 4, 5)]
+    assert result.findings[0]["severity"] == "error"
+
+
+def test_whole_service_exemption_reported(tmp_path, run_scan):
+    text = deny_except([*FIRST_SIGN_IN, *AWS_DOCUMENTED, "s3:*"])
+    result = scan_policy(tmp_path, run_scan, text)
+    assert result.located() == [("sensitive-action-exempted", 4, 5)]
+    assert "can call s3:* wherever" in result.findings[0]["message"]
+
+
+def test_resync_missing_is_warning(tmp_path, run_scan):
+    entries = [*FIRST_SIGN_IN, *ENROLLMENT[:5], "sts:GetSessionToken"]
+    result = scan_policy(tmp_path, run_scan, deny_except(entries))
+    assert result.located() == [("mfa-resync-blocked", 4, 5)]
+    finding = result.findings[0]
+    assert finding["severity"] == "warning"
+    assert finding["message"].startswith(
+        'statement "DenyAllExceptListedIfNoMFA" explicitly denies iam:ResyncMFADevice'
+        " on the user's own ARN (arn:aws:iam::123456789012:user/alice) to an IAM"
+        " user calling with a long-term access key:"
+    )
+
+
+def test_deny_all_reports_enrollment_not_resync(tmp_path, run_scan):
+    text = NOT_ACTION_IAM.replace('"NotAction": "iam:*"', '"Action": "*"')
+    result = scan_policy(tmp_path, run_scan, text)
+    assert result.located() == [
+        ("password-change-blocked", 4, 5),
+        ("mfa-enrollment-blocked", 4, 5),
+    ]
+
+
+def test_inverted_list_disabled_shows_superseded(tmp_path, run_scan):
+    text = deny_except(AWS_DOCUMENTED).replace('"NotAction"', '"Action"')
+    path = tmp_path / "inverted.json"
+    path.write_text(text)
+    assert run_scan(path).located() == [("inverted-exemption-list", 4, 5)]
+
+    result = run_scan(path, "--disable", "inverted-exemption-list")
+    assert result.located() == [("mfa-enrollment-blocked", 4, 5)]
+
+
+def test_targeted_deny_is_not_inverted(tmp_path, run_scan):
+    text = NOT_ACTION_IAM.replace(
+        '"NotAction": "iam:*"',
+        '"Action": ["iam:DeactivateMFADevice", "iam:DeleteVirtualMFADevice"]',
+    )
+    result = scan_policy(tmp_path, run_scan, text)
+    assert result.findings == []
+
+
+ALLOW_WITH_DENY = """{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "AllowAllWithMFA",
+      "Effect": "Allow",
+      "Action": "*",
+      "Resource": "*",
+      "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "true"}}
+    },
+    {
+      "Sid": "DenyAllExceptListedIfNoMFA",
+      "Effect": "Deny",
+      "NotAction": ["iam:ChangePassword", "iam:GetAccountPasswordPolicy", "iam:CreateVirtualMFADevice", "iam:EnableMFADevice", "iam:GetUser", "iam:ListMFADevices", "iam:ListVirtualMFADevices", "iam:ResyncMFADevice"],
+      "Resource": "*",
+      "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}
+    }
+  ]
+}
+"""
+
+
+def test_ifexists_allow_covered_by_deny(tmp_path, run_scan):
+    result = scan_policy(tmp_path, run_scan, ALLOW_WITH_DENY)
+    assert result.findings == []
+
+
+def test_ifexists_allow_alone_reported(tmp_path, run_scan):
+    text = ALLOW_WITH_DENY.replace('"Effect": "Deny"', '"Effect": "Allow"').replace(
+        '"aws:MultiFactorAuthPresent": "false"', '"aws:SecureTransport": "true"'
+    )
+    result = scan_policy(tmp_path, run_scan, text)
+    assert result.located() == [("allow-ifexists-mfa", 9, 21)]
+    message = result.findings[0]["message"]
+    assert message.startswith(
+        "an IAM user calling with a long-term access key sends no MFA keys"
+    )
+    assert 'no statement of the policy denies * on "*"' in message
+
+
+def test_age_ifexists_allow_reported(tmp_path, run_scan):
+    text = NOT_ACTION_IAM.replace('"Effect": "Deny"', '"Effect": "Allow"').replace(
+        '"NotAction": "iam:*"', '"Action": "ec2:TerminateInstances"'
+    )
+    text = text.replace(
+        '{"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}',
+        '{"NumericLessThanIfExists": {"aws:MultiFactorAuthAge": "3600"}}',
+    )
+    result = scan_policy(tmp_path, run_scan, text)
+    assert result.located() == [("allow-ifexists-mfa", 9, 21)]
+    message = result.findings[0]["message"]
+    assert "NumericLessThanIfExists test on aws:MultiFactorAuthAge" in message
+
+
+def test_set_operator_allow_reported_once(tmp_path, run_scan):
+    text = NOT_ACTION_IAM.replace('"Effect": "Deny"', '"Effect": "Allow"').replace(
+        '"NotAction": "iam:*"', '"Action": "ec2:TerminateInstances"'
+    )
+    text = text.replace(
+        '{"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}',
+        '{"ForAllValues:Bool": {"aws:MultiFactorAuthPresent": "true"}}',
+    )
+    result = scan_policy(tmp_path, run_scan, text)
+    assert result.located() == [("set-operator-on-mfa-key", 9, 21)]
+    assert "it is true for a request without the key" in result.findings[0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("value", "detail"),
+    [
+        ('"False "', 'has the value "False ", which is not "true" or "false"'),
+        ('["true", "false"]', 'has 2 values, ["true", "false"], and IAM ORs them'),
+        ("[]", "has no value"),
+        ("1", 'has the value 1, which is not "true" or "false"'),
+    ],
+)
+def test_invalid_boolean_values(tmp_path, run_scan, value, detail):
+    text = deny_except([*FIRST_SIGN_IN, *AWS_DOCUMENTED]).replace(
+        '"aws:MultiFactorAuthPresent": "false"',
+        f'"aws:MultiFactorAuthPresent": {value}',
+    )
+    result = scan_policy(tmp_path, run_scan, text)
+    names = [name for name, _, _ in result.located()]
+    assert ("invalid-mfa-condition-value", 19, 38) in result.located()
+    assert names.count("invalid-mfa-condition-value") == 1
+    finding = result.findings[names.index("invalid-mfa-condition-value")]
+    assert detail in finding["message"]
+
+
+def test_json_boolean_value_valid(tmp_path, run_scan):
+    text = deny_except([*FIRST_SIGN_IN, *AWS_DOCUMENTED]).replace(
+        '"aws:MultiFactorAuthPresent": "false"', '"aws:MultiFactorAuthPresent": false'
+    )
+    result = scan_policy(tmp_path, run_scan, text)
+    assert result.findings == []
+
+
+POLICY_DOCUMENT_TF = """data "aws_iam_policy_document" "own_password" {
+  statement {
+    sid       = "AllowManageOwnPasswords"
+    actions   = ["iam:ChangePassword", "iam:GetUser"]
+    resources = ["arn:aws:iam::*:user/$${aws:username}"]
+  }
+}
+
+resource "aws_iam_policy" "own_password" {
+  name   = "own-password"
+  policy = data.aws_iam_policy_document.own_password.json
+}
+"""
+
+
+def test_policy_document_version_defaults(tmp_path, run_scan):
+    (tmp_path / "main.tf").write_text(POLICY_DOCUMENT_TF)
+    result = run_scan(tmp_path)
+    assert result.findings == []
+    assert result.data["summary"]["policies"] == 1
+
+
+def test_old_version_variables_literal(tmp_path, run_scan):
+    text = POLICY_DOCUMENT_TF.replace(
+        "  statement {\n", '  version = "2008-10-17"\n\n  statement {\n', 1
+    )
+    (tmp_path / "main.tf").write_text(text)
+    result = run_scan(tmp_path)
+    assert result.located() == [("policy-variables-literal", 7, 18)]
+    assert "uses ${aws:username}" in result.findings[0]["message"]
+
+
+def test_template_references_are_not_variables(tmp_path, run_scan):
+    text = NOT_ACTION_IAM.replace('  "Version": "2012-10-17",\n', "").replace(
+        '"NotAction": "iam:*",\n      "Resource": "*"',
+        '"Action": "s3:GetObject",\n      "Resource": "arn:aws:s3:::${AWS::AccountId}-logs/*"',
+    )
+    text = text.replace(
+        '"Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}',
+        '"Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}',
+    )
+    result = scan_policy(tmp_path, run_scan, text)
+    assert result.findings == []
