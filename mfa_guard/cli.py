@@ -267,7 +267,9 @@ def _write_output(output: str, target: Path | None) -> None:
     directory = target.parent if str(target.parent) else Path(".")
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        with os.fdopen(
+            handle, "w", encoding="utf-8", errors="backslashreplace"
+        ) as stream:
             stream.write(output)
         os.replace(temporary, target)
     except BaseException:
@@ -322,6 +324,11 @@ def _run_simulate(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
+    # Policy text may hold lone surrogates ("\ud800" escapes in JSON); print them
+    # escaped instead of failing after the scan.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE

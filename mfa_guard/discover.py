@@ -102,6 +102,10 @@ def _walk(root: Path, discovery: Discovery) -> Iterator[Path]:
             if not is_candidate(name):
                 continue
             path = Path(directory, name)
+            if not path.is_file():
+                # A FIFO would block the reader and a device never ends.
+                discovery.skipped.append((str(path), "not a regular file"))
+                continue
             if visible is not None:
                 relative = os.path.normpath(os.path.relpath(path, root))
                 if relative not in visible:
@@ -136,8 +140,10 @@ def discover(paths: Sequence[str], excludes: Iterable[str] = ()) -> Discovery:
         if path.is_dir():
             for found in _walk(path, discovery):
                 add(found)
-        elif path.exists():
+        elif path.is_file():
             add(path)
+        elif path.exists():
+            discovery.skipped.append((argument, "not a regular file"))
         else:
             discovery.missing.append(argument)
     return discovery

@@ -278,3 +278,13 @@ def test_verbose_lists_unresolved_parts(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"read: {tmp_path / 'mod'}" in err
     assert f"unresolved: {tmp_path / 'mod' / 'main.tf'}: " in err
+
+
+def test_lone_surrogate_printed_escaped(tmp_path, capsys):
+    path = write(
+        tmp_path,
+        "p.json",
+        DENY_ALL.replace('"Effect": "Deny"', '"Sid": "x\\ud800", "Effect": "Deny"'),
+    )
+    assert main(["scan", "--disable", "mfa-enrollment-blocked", str(path)]) == 1
+    assert 'statement "x\\ud800"' in capsys.readouterr().out

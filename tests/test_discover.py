@@ -82,3 +82,14 @@ def test_paths_with_spaces_and_unicode(tmp_path):
     assert names(discover([str(tmp_path)]), tmp_path) == [
         os.path.join("my policies", "zürich ü.json")
     ]
+
+
+def test_fifo_and_device_links_skipped(tmp_path):
+    os.mkfifo(tmp_path / "pipe.yaml")
+    os.symlink("/dev/zero", tmp_path / "zero.json")
+    write(tmp_path / "p.json")
+    discovery = discover([str(tmp_path), str(tmp_path / "pipe.yaml")])
+    assert names(discovery, tmp_path) == ["p.json"]
+    reasons = dict(discovery.skipped)
+    assert reasons[str(tmp_path / "pipe.yaml")] == "not a regular file"
+    assert reasons[str(tmp_path / "zero.json")] == "not a regular file"

@@ -11,29 +11,22 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any
+
+from mfa_guard.iam.glob import Glob, wildcard_tokens
 
 logger = logging.getLogger(__name__)
 
 
 def action_matches(pattern: str, action: str) -> bool:
     """Return True when an Action pattern matches an action name, ignoring case."""
-    return _action_regex(pattern.lower()).fullmatch(action.lower()) is not None
+    return _action_glob(pattern.lower()).fullmatch(action.lower()) is not None
 
 
 @functools.lru_cache(maxsize=4096)
-def _action_regex(pattern: str) -> re.Pattern[str]:
-    pieces = []
-    for char in pattern:
-        if char == "*":
-            pieces.append(".*")
-        elif char == "?":
-            pieces.append(".")
-        else:
-            pieces.append(re.escape(char))
-    return re.compile("".join(pieces), re.DOTALL)
+def _action_glob(pattern: str) -> Glob:
+    return Glob(wildcard_tokens(pattern))
 
 
 def has_wildcard(pattern: str) -> bool:

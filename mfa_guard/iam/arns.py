@@ -16,6 +16,15 @@ import functools
 import re
 from collections.abc import Sequence
 
+from mfa_guard.iam.glob import (
+    ANY,
+    ANY_NOT_COLON,
+    LITERAL,
+    STAR,
+    STAR_NOT_COLON,
+    Glob,
+    Token,
+)
 from mfa_guard.iam.variables import PatternPart, Substituted, split_variables
 
 _SERVICE_SEGMENT = 2
@@ -38,42 +47,42 @@ def arn_matches(pattern: str, arn: str) -> bool:
 
 
 @functools.lru_cache(maxsize=4096)
-def compile_arn_pattern(parts: tuple[PatternPart, ...]) -> re.Pattern[str]:
-    """Compile a resolved Resource pattern into a regular expression.
+def compile_arn_pattern(parts: tuple[PatternPart, ...]) -> Glob:
+    """Compile a resolved Resource pattern into a matcher.
 
     Plain strings in `parts` are policy text with wildcards. `Substituted`
     values, such as a user name, match literally.
     """
     tokens = _tokens(parts)
-    pieces: list[str] = []
+    compiled: list[Token] = []
     segment = 0
     for index, (char, is_policy_text) in enumerate(tokens):
         if not is_policy_text:
-            pieces.append(re.escape(char))
+            compiled.append((LITERAL, char))
             continue
 
         if char == ":" and segment < _RESOURCE_SEGMENT:
             segment += 1
-            pieces.append(":")
+            compiled.append((LITERAL, ":"))
             continue
 
         if char not in "*?" or segment == _SERVICE_SEGMENT:
-            pieces.append(re.escape(char))
+            compiled.append((LITERAL, char))
             continue
 
         if segment == _RESOURCE_SEGMENT:
-            pieces.append(".*" if char == "*" else ".")
+            compiled.append((STAR, "") if char == "*" else (ANY, ""))
             continue
 
         if char == "?":
-            pieces.append("[^:]")
+            compiled.append((ANY_NOT_COLON, ""))
             continue
 
         following = tokens[index + 1] if index + 1 < len(tokens) else None
         ends_segment = following is None or following == (":", True)
-        pieces.append(".*" if ends_segment else "[^:]*")
+        compiled.append((STAR, "") if ends_segment else (STAR_NOT_COLON, ""))
 
-    return re.compile("".join(pieces), re.DOTALL)
+    return Glob(compiled)
 
 
 def _tokens(parts: Sequence[PatternPart]) -> list[tuple[str, bool]]:

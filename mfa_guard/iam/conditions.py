@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from mfa_guard.iam.arns import compile_arn_pattern
+from mfa_guard.iam.glob import Glob, Token, literal_tokens, wildcard_tokens
 from mfa_guard.iam.scenarios import Scenario
 from mfa_guard.iam.variables import PatternPart, Substituted, join_parts, resolve
 from mfa_guard.model import ConditionEntry, Statement
@@ -341,21 +342,15 @@ def _string_like(request: str, parts: tuple[PatternPart, ...], _text: str) -> bo
 
 
 @functools.lru_cache(maxsize=4096)
-def _compile_like(parts: tuple[PatternPart, ...]) -> re.Pattern[str]:
+def _compile_like(parts: tuple[PatternPart, ...]) -> Glob:
     """Compile a StringLike value: `*` and `?` match any characters, `/` included."""
-    pieces = []
+    tokens: list[Token] = []
     for part in parts:
         if isinstance(part, Substituted):
-            pieces.append(re.escape(part.text))
-            continue
-        for char in part:
-            if char == "*":
-                pieces.append(".*")
-            elif char == "?":
-                pieces.append(".")
-            else:
-                pieces.append(re.escape(char))
-    return re.compile("".join(pieces), re.DOTALL)
+            tokens.extend(literal_tokens(part.text))
+        else:
+            tokens.extend(wildcard_tokens(part))
+    return Glob(tokens)
 
 
 def _arn_like(request: str, parts: tuple[PatternPart, ...], _text: str) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mfa_guard.iam.conditions import is_known_operator
 from mfa_guard.loaders.positions import (
     Pos,
     Unresolved,
@@ -137,6 +138,9 @@ def _build_statement(
             )
         return None
 
+    if not _valid_elements(raw, index, pos, context):
+        return None
+
     elements: dict[str, tuple[str, ...] | None] = {}
     item_spans: list[tuple[str, tuple[SourceSpan, ...]]] = []
     for name in _LIST_ELEMENTS:
@@ -161,6 +165,31 @@ def _build_statement(
         has_principal="Principal" in raw or "NotPrincipal" in raw,
         item_spans=tuple(item_spans),
     )
+
+
+def _valid_elements(
+    raw: dict[str, Any], index: int, pos: Pos | None, context: _Context
+) -> bool:
+    """Report what IAM rejects: both or neither of Action and NotAction, or both Resource forms."""
+    label = f"statement #{index + 1}"
+    if "Action" in raw and "NotAction" in raw:
+        context.problem(
+            f"invalid {label}: it has both Action and NotAction, which IAM rejects", pos
+        )
+        return False
+    if "Action" not in raw and "NotAction" not in raw:
+        context.problem(
+            f"invalid {label}: it has neither Action nor NotAction, which IAM rejects",
+            pos,
+        )
+        return False
+    if "Resource" in raw and "NotResource" in raw:
+        context.problem(
+            f"invalid {label}: it has both Resource and NotResource, which IAM rejects",
+            pos,
+        )
+        return False
+    return True
 
 
 def _string_list(
@@ -206,6 +235,13 @@ def _conditions(
     entries = []
     for operator, tests in block.items():
         operator_pos = key_position(block, operator) or block_pos
+        if not is_known_operator(str(operator)) and not isinstance(
+            operator, Unresolved
+        ):
+            context.problem(
+                f"invalid condition operator {operator!r}, which IAM rejects",
+                operator_pos,
+            )
         if not isinstance(tests, dict):
             context.problem(
                 f"invalid Condition operator {operator!r}: expected an object of keys",

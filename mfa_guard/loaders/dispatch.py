@@ -10,6 +10,8 @@ with comments is not.
 from __future__ import annotations
 
 import codecs
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -36,34 +38,88 @@ _POLICY_MARKERS = (
 
 
 class UnreadableFile(Exception):
-    """A file that cannot be read as text; the message says why, for --verbose."""
+    """A file that cannot be read as text; the message says why.
+
+    `reason` is one of "not-regular", "unreadable", "too-large", "binary" or
+    "encoding". `head` holds the first bytes when they could be read, so the
+    caller can tell whether the file looked like a policy.
+    """
+
+    def __init__(self, message: str, reason: str, head: bytes = b"") -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.head = head
+
+
+_HEAD_BYTES = 65536
+_POLICY_BYTE_MARKERS = (
+    b"Statement",
+    b"AWSTemplateFormatVersion",
+    b"AWS::",
+    b"aws_iam_",
+    b"resource_changes",
+)
+
+
+def _read_bounded(path: Path, max_bytes: int) -> bytes:
+    """Read at most `max_bytes` of a regular file; FIFOs and devices are rejected before reading."""
+    try:
+        with path.open("rb") as stream:
+            status = os.fstat(stream.fileno())
+            if not stat.S_ISREG(status.st_mode):
+                raise UnreadableFile("not a regular file", "not-regular")
+            data = stream.read(max_bytes + 1)
+    except OSError as error:
+        raise UnreadableFile(
+            f"could not be read: {error.strerror or error}", "unreadable"
+        ) from None
+    if len(data) > max_bytes:
+        message = f"larger than the {max_bytes:,}-byte limit ({status.st_size:,} bytes)"
+        raise UnreadableFile(message, "too-large", data[:_HEAD_BYTES])
+    return data
 
 
 def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     """Read and decode `path`, or raise UnreadableFile."""
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise UnreadableFile(
-                f"larger than the {max_bytes:,}-byte limit ({size:,} bytes)"
-            )
-        data = path.read_bytes()
-    except OSError as error:
-        raise UnreadableFile(f"could not be read: {error.strerror or error}") from None
+    if not path.is_file():
+        # Checked before opening: opening a FIFO for reading blocks until a writer appears.
+        raise UnreadableFile("not a regular file", "not-regular")
+    data = _read_bounded(path, max_bytes)
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
                 return data[len(bom) :].decode(encoding)
             except UnicodeDecodeError as error:
-                raise UnreadableFile(
-                    f"invalid {encoding} text at byte {error.start + len(bom)}"
-                ) from None
+                message = f"invalid {encoding} text at byte {error.start + len(bom)}"
+                raise UnreadableFile(message, "encoding", data[:_HEAD_BYTES]) from None
     if b"\0" in data:
-        raise UnreadableFile("binary file")
+        raise UnreadableFile("binary file", "binary", data[:_HEAD_BYTES])
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise UnreadableFile(f"invalid UTF-8 at byte {error.start}") from None
+        message = f"invalid UTF-8 at byte {error.start}"
+        raise UnreadableFile(message, "encoding", data[:_HEAD_BYTES]) from None
+
+
+def unreadable_result(error: UnreadableFile, path: str) -> LoadResult:
+    """Report a file that could not be read when it may hold policies, else skip it with a note.
+
+    An unreadable file is always reported, because it was selected for the
+    scan. A file too large, binary or badly encoded is reported only when its
+    first bytes mention policy markers, so a large lock file is just skipped.
+    """
+    looks_relevant = any(marker in error.head for marker in _POLICY_BYTE_MARKERS)
+    if error.reason == "unreadable" or (
+        error.reason in ("binary", "encoding") and looks_relevant
+    ):
+        return _parse_error(path, 1, 1, f"{path} {error}; it was not checked")
+    if error.reason == "too-large" and looks_relevant:
+        message = (
+            f"{path} is {error}; it was not checked (raise max-file-size to check it)"
+        )
+        diagnostic = Diagnostic(DiagnosticKind.UNRESOLVED, _span(path, 1, 1), message)
+        return LoadResult(diagnostics=[diagnostic])
+    return LoadResult(relevant=False, note=str(error))
 
 
 def _span(path: str, line: int, column: int) -> SourceSpan:
@@ -171,7 +227,7 @@ def load_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadResult:
     try:
         text = read_text(path, max_bytes)
     except UnreadableFile as error:
-        return LoadResult(relevant=False, note=str(error))
+        return unreadable_result(error, display)
 
     name = path.name.lower()
     if name.endswith(".json") or (

@@ -85,3 +85,27 @@ def test_unresolved_values_listed():
     assert document.unresolved == ("var.exempt (no default)",)
     assert (document.span.line, document.span.column) == (5, 3)
     assert document.statements[0].span.line == 5
+
+
+def test_action_and_not_action_rejected():
+    document, problems = build('{"Statement": [{"Effect": "Deny", "Action": "*", "NotAction": "iam:*", "Resource": "*"}]}')
+    assert document.statements == ()
+    assert "both Action and NotAction" in problems[0].message
+
+
+def test_missing_action_rejected():
+    document, problems = build('{"Statement": [{"Effect": "Deny", "Resource": "*"}]}')
+    assert document.statements == ()
+    assert "neither Action nor NotAction" in problems[0].message
+
+
+def test_both_resource_forms_rejected():
+    _, problems = build('{"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*", "NotResource": "x"}]}')
+    assert "both Resource and NotResource" in problems[0].message
+
+
+def test_unknown_condition_operator_reported():
+    document, problems = build('{"Statement": [{"Effect": "Deny", "Action": "*",\n  "Condition": {"BoolIfExist": {"aws:MultiFactorAuthPresent": "false"}}}]}')
+    assert len(document.statements) == 1
+    assert problems[0].message == "invalid condition operator 'BoolIfExist', which IAM rejects"
+    assert (problems[0].span.line, problems[0].span.column) == (2, 17)

@@ -115,3 +115,49 @@ def test_plain_json_not_relevant(tmp_path):
     path = tmp_path / "package.json"
     path.write_text('{"name": "web", "version": "1.0.0"}')
     assert not load_file(path).relevant
+
+
+def test_device_not_read(tmp_path):
+    link = tmp_path / "zero.json"
+    link.symlink_to("/dev/zero")
+    with pytest.raises(UnreadableFile, match="not a regular file"):
+        read_text(link)
+
+
+def test_large_policy_reported_as_unchecked(tmp_path):
+    path = tmp_path / "big.json"
+    path.write_text(POLICY + " " * 100)
+    result = load_file(path, max_bytes=50)
+    assert [d.kind for d in result.diagnostics] == [DiagnosticKind.UNRESOLVED]
+    assert "it was not checked" in result.diagnostics[0].message
+
+
+def test_large_unrelated_file_skipped(tmp_path):
+    path = tmp_path / "package-lock.json"
+    path.write_text('{"lockfileVersion": 3}' + " " * 100)
+    result = load_file(path, max_bytes=50)
+    assert not result.relevant
+    assert result.diagnostics == []
+
+
+def test_policy_with_invalid_utf8_reported(tmp_path):
+    path = tmp_path / "stack.yaml"
+    path.write_bytes(
+        b"AWSTemplateFormatVersion: '2010-09-09'\nResources: {}\n# caf\xe9\n"
+    )
+    result = load_file(path)
+    assert [d.kind for d in result.diagnostics] == [DiagnosticKind.PARSE_ERROR]
+    assert "invalid UTF-8 at byte" in result.diagnostics[0].message
+
+
+def test_unreadable_file_reported(tmp_path, monkeypatch):
+    path = tmp_path / "p.json"
+    path.write_text(POLICY)
+
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(type(path), "open", refuse)
+    result = load_file(path)
+    assert [d.kind for d in result.diagnostics] == [DiagnosticKind.PARSE_ERROR]
+    assert "could not be read: Permission denied" in result.diagnostics[0].message
