@@ -1,10 +1,13 @@
 """`mfa-guard scan`: rules other than the headline, bad input and exit codes."""
 
 import json
+from pathlib import Path
 
 import pytest
 
 from mfa_guard.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 DENY_ALL = """{
   "Version": "2012-10-17",
@@ -288,3 +291,13 @@ def test_lone_surrogate_printed_escaped(tmp_path, capsys):
     )
     assert main(["scan", "--disable", "mfa-enrollment-blocked", str(path)]) == 1
     assert 'statement "x\\ud800"' in capsys.readouterr().out
+
+
+def test_unresolved_not_action_not_reported_as_lockout(run_scan):
+    # NotAction comes from a parameter without a default, and one entry from
+    # Fn::Select: either may exempt iam:ChangePassword, so only the unresolved
+    # policy is reported.
+    path = FIXTURES / "scan" / "unresolved_not_action.yaml"
+    result = run_scan(path)
+    assert result.located() == [("unresolved-policy", 10, 9)]
+    assert result.code == 0

@@ -177,7 +177,9 @@ def run_denies(
             resource = resolve_resource(action, spec.get("resource", "*"), scenario)
             request = Request(action, resource, scenario)
             result = match_statement(statement, scope.document, request)
-            if result.match is Match.NO:
+            if result.match is Match.NO or result.unresolved:
+                # A value the loader could not resolve may exempt the action;
+                # the unresolved-policy finding reports it instead.
                 continue
             if result.match is Match.MAYBE:
                 unknown.update(result.unknown_keys)

@@ -65,6 +65,9 @@ class StatementMatch:
     match: Match
     unknown_keys: frozenset[str]
     reason: str
+    # The values a loader could not resolve that made the match MAYBE; rules
+    # leave such matches to the unresolved-policy report instead of guessing.
+    unresolved: frozenset[str] = frozenset()
 
 
 class DecisionKind(enum.Enum):
@@ -128,7 +131,26 @@ def _statement_match(
     if value is Tri.UNKNOWN:
         unknown = frozenset().union(*(outcome.unknown_keys for outcome in outcomes))
     match = {Tri.TRUE: Match.YES, Tri.FALSE: Match.NO, Tri.UNKNOWN: Match.MAYBE}[value]
-    return StatementMatch(document, statement, match, unknown, reason)
+    unresolved = unknown & _unresolved_texts(statement)
+    return StatementMatch(document, statement, match, unknown, reason, unresolved)
+
+
+def _unresolved_texts(statement: Statement) -> frozenset[str]:
+    elements = (
+        statement.actions,
+        statement.not_actions,
+        statement.resources,
+        statement.not_resources,
+    )
+    texts = {
+        str(item)
+        for element in elements
+        for item in element or ()
+        if isinstance(item, Unresolved)
+    }
+    for entry in statement.conditions:
+        texts.update(str(v) for v in entry.raw_values if isinstance(v, Unresolved))
+    return frozenset(texts)
 
 
 def _match_action(statement: Statement, action: str) -> ConditionOutcome:
