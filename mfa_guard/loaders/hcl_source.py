@@ -20,6 +20,11 @@ if TYPE_CHECKING:
     from tree_sitter import Node, Parser, Tree
 
 _BOM = b"\xef\xbb\xbf"
+# Maximum depth of a syntax tree the loader walks. Each level of a nested
+# list or object adds about three levels, so this allows values nested about
+# 100 deep, and keeps the recursive evaluation well inside Python's default
+# recursion limit of 1,000 frames.
+MAX_SYNTAX_DEPTH = 320
 _SNIPPET_LENGTH = 40
 _MISSING_NAMES = {
     "heredoc_identifier": "the closing heredoc marker",
@@ -145,4 +150,21 @@ def _first_error_node(root: Node) -> Node | None:
             return node
         children = [child for child in node.children if child.has_error]
         stack.extend(reversed(children))
+    return None
+
+
+def find_deep_nesting(source: SourceFile) -> tuple[Pos, str] | None:
+    """Return the position and description of nesting deeper than MAX_SYNTAX_DEPTH."""
+    if source.tree is None:
+        return None
+    stack = [(source.tree.root_node, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_SYNTAX_DEPTH:
+            message = (
+                "expressions nested too deeply (a syntax tree deeper than "
+                f"{MAX_SYNTAX_DEPTH} levels)"
+            )
+            return source.node_span(node), message
+        stack.extend((child, depth + 1) for child in node.children)
     return None

@@ -44,7 +44,13 @@ class TemplateText:
 
 
 @dataclass
-class _Unit:
+class TextUnit:
+    """One character of template text and the source offset it came from.
+
+    `opaque` marks characters of an interpolation or directive, which are
+    copied as written.
+    """
+
     char: str
     origin: int
     opaque: bool = False
@@ -74,7 +80,7 @@ def _heredoc_text(node: Node, source: SourceFile) -> TemplateText | None:
         body_end -= 1
 
     opaque = _opaque_ranges(children, source)
-    units = _literal_units(source, body_start, body_end, opaque, backslashes=False)
+    units = literal_units(source, body_start, body_end, opaque, backslashes=False)
     if children[0].type == "heredoc_start" and source.node_text(children[0]) == "<<-":
         units = _dedent(units)
     return _assemble(units, body_end, children)
@@ -87,7 +93,7 @@ def _quoted_text(node: Node, source: SourceFile) -> TemplateText:
     if children[-1].type != "quoted_template_end":
         end = source.node_range(node)[1]
     opaque = _opaque_ranges(children, source)
-    units = _literal_units(source, start, end, opaque, backslashes=True)
+    units = literal_units(source, start, end, opaque, backslashes=True)
     return _assemble(units, end, children)
 
 
@@ -100,36 +106,42 @@ def _opaque_ranges(children: list[Node], source: SourceFile) -> dict[int, int]:
     return ranges
 
 
-def _literal_units(
+def literal_units(
     source: SourceFile,
     start: int,
     end: int,
     opaque: dict[int, int],
     *,
     backslashes: bool,
-) -> list[_Unit]:
+) -> list[TextUnit]:
+    """Decode the source text between two offsets into template characters.
+
+    `opaque` maps the start offset of each interpolation or directive to its
+    end, and those ranges are copied unchanged. `backslashes` enables the
+    escapes of quoted strings, which heredocs and template files do not have.
+    """
     text = source.text
-    units: list[_Unit] = []
+    units: list[TextUnit] = []
     offset = start
     while offset < end:
         if offset in opaque:
             stop = opaque[offset]
-            units.extend(_Unit(text[i], i, True) for i in range(offset, stop))
+            units.extend(TextUnit(text[i], i, True) for i in range(offset, stop))
             offset = stop
             continue
 
         if text.startswith(_TEMPLATE_ESCAPES, offset):
-            units.append(_Unit(text[offset], offset))
+            units.append(TextUnit(text[offset], offset))
             offset += 2
             continue
 
         if backslashes and text[offset] == "\\":
             char, length = _backslash_escape(text, offset)
-            units.append(_Unit(char, offset))
+            units.append(TextUnit(char, offset))
             offset += length
             continue
 
-        units.append(_Unit(text[offset], offset))
+        units.append(TextUnit(text[offset], offset))
         offset += 1
     return units
 
@@ -153,7 +165,7 @@ def _backslash_escape(text: str, offset: int) -> tuple[str, int]:
     return "\\", 1
 
 
-def _dedent(units: list[_Unit]) -> list[_Unit]:
+def _dedent(units: list[TextUnit]) -> list[TextUnit]:
     """Remove the indentation common to all lines, as Terraform does for `<<-`.
 
     Lines that contain only spaces and tabs neither count towards the common
@@ -166,14 +178,14 @@ def _dedent(units: list[_Unit]) -> list[_Unit]:
         return units
     common = min(widths)
 
-    result: list[_Unit] = []
+    result: list[TextUnit] = []
     for line in lines:
         result.extend(line if _is_blank(line) else line[common:])
     return result
 
 
-def _split_lines(units: list[_Unit]) -> list[list[_Unit]]:
-    lines: list[list[_Unit]] = [[]]
+def _split_lines(units: list[TextUnit]) -> list[list[TextUnit]]:
+    lines: list[list[TextUnit]] = [[]]
     for unit in units:
         lines[-1].append(unit)
         if unit.char == "\n" and not unit.opaque:
@@ -181,11 +193,11 @@ def _split_lines(units: list[_Unit]) -> list[list[_Unit]]:
     return lines
 
 
-def _is_blank(line: list[_Unit]) -> bool:
+def _is_blank(line: list[TextUnit]) -> bool:
     return all(not unit.opaque and unit.char in " \t\n" for unit in line)
 
 
-def _indent_width(line: list[_Unit]) -> int:
+def _indent_width(line: list[TextUnit]) -> int:
     width = 0
     for unit in line:
         if unit.opaque or unit.char not in " \t":
@@ -194,7 +206,7 @@ def _indent_width(line: list[_Unit]) -> int:
     return width
 
 
-def _assemble(units: list[_Unit], end: int, children: list[Node]) -> TemplateText:
+def _assemble(units: list[TextUnit], end: int, children: list[Node]) -> TemplateText:
     text = "".join(unit.char for unit in units)
     origins = [unit.origin for unit in units]
     origins.append(end)

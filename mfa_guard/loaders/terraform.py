@@ -1,42 +1,57 @@
 """Load the IAM policies of a Terraform module directory.
 
 Values come from tfparse, which evaluates the module statically (locals,
-variable defaults, `jsonencode`, heredocs, `file()`, references between
-blocks) without running Terraform. Positions and syntax errors come from
-tree-sitter-hcl. Both are imported only when a directory mentions an IAM
-resource, so a scan without Terraform does not pay for them.
+variable defaults, `.tfvars` files, `jsonencode`, heredocs, `file()`,
+local child modules, references between blocks) without running Terraform.
+Positions and syntax errors come from tree-sitter-hcl. Both are imported
+only when a directory mentions an IAM resource or calls a module, so a scan
+without Terraform does not pay for them.
+
+Policies of a local child module are reported with the module address
+(`module.iam.aws_iam_policy.p`), evaluated with the arguments the caller
+passes, and located in the child's files. The child directory is also
+loaded as a module of its own when the scan reaches it, with its defaults.
+Both copies are kept: the caller's shows what the caller deploys, the
+child's what a caller that passes nothing gets, and a finding both report
+identically is reported once by the scan. `TerraformLoadResult.local_modules`
+names the child directories, for a caller that wants to drop their own copy.
+Modules from a registry or a git repository are not downloaded: each such
+module block is reported as unresolved.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from mfa_guard.loaders.base import LoadResult
-from mfa_guard.loaders.hcl_source import (
-    SourceFile,
-    find_syntax_error,
-    make_parser,
-    parse_hcl,
-    read_source,
-)
-from mfa_guard.loaders.jsonpos import JsonError, parse_json
 from mfa_guard.loaders.positions import Pos
-from mfa_guard.loaders.terraform_blocks import Block, hcl_blocks, json_blocks
+from mfa_guard.loaders.terraform_calls import call_diagnostics
 from mfa_guard.loaders.terraform_collect import PolicyCollector, TerraformLoadResult
 from mfa_guard.loaders.terraform_evaluate import Evaluation, evaluate_module
-from mfa_guard.loaders.terraform_module import ModuleIndex
-from mfa_guard.loaders.terraform_types import invalid_type_constraints
+from mfa_guard.loaders.terraform_files import repository_roots
+from mfa_guard.loaders.terraform_guards import find_unsafe_files
+from mfa_guard.loaders.terraform_instances import ModuleInstance, module_instances
+from mfa_guard.loaders.terraform_principals import collect_principals
+from mfa_guard.loaders.terraform_sources import (
+    IAM_MARKERS,
+    ModuleFiles,
+    display_directory,
+    parse_module_files,
+    read_module_files,
+)
+from mfa_guard.loaders.terraform_tfvars import VarFiles, read_var_files
+from mfa_guard.loaders.terraform_tree import ModuleTree, discover_modules
 from mfa_guard.model import Diagnostic, DiagnosticKind, SourceSpan
 
 __all__ = ["IAM_MARKERS", "TerraformLoadResult", "load_terraform_module"]
 
 logger = logging.getLogger(__name__)
 
-# Text that every file with an IAM resource or policy document contains.
-IAM_MARKERS = ("aws_iam_", "aws_organizations_policy")
+# A module block, whose child module may declare IAM resources.
+_MODULE_BLOCK = re.compile(r'(^|\n)\s*module\s+"|"module"\s*:')
 
 
 def load_terraform_module(directory: Path, files: Sequence[Path]) -> LoadResult:
@@ -61,37 +76,55 @@ def load_terraform_module(directory: Path, files: Sequence[Path]) -> LoadResult:
 
 
 def _load_module(directory: Path) -> TerraformLoadResult:
-    sources, result = _read_sources(directory)
-    if not any(marker in s.text for s in sources for marker in IAM_MARKERS):
+    root = read_module_files(directory, parse=False)
+    result = TerraformLoadResult(diagnostics=list(root.problems))
+    calls_modules = any(_MODULE_BLOCK.search(s.text) for s in root.sources)
+    if not root.mentions_iam() and not calls_modules:
+        return _irrelevant(directory)
+    parse_module_files(root)
+
+    tree = discover_modules(root)
+    # A registry or git module is never read, so its source is all there is
+    # to go by: one named like "terraform-aws-modules/iam/aws" counts as IAM.
+    remote_iam = any("iam" in (call.source or "").lower() for call in tree.calls)
+    if not any(module.mentions_iam() for module in tree.files()) and not remote_iam:
         return _irrelevant(directory)
 
-    found, json_roots = _check_syntax(sources)
-    blocks_by_file = {s.name: _read_blocks(s, json_roots) for s in sources}
-    unsafe = _check_types(blocks_by_file)
-    evaluation = evaluate_module(directory, set(found), set(unsafe))
-    broken = {**unsafe, **_syntax_errors(found, evaluation)}
-    accepted = sorted(found.keys() - broken.keys())
-    if accepted:
-        logger.debug("HCL accepts files tree-sitter rejects: %s", accepted)
+    var_files = read_var_files(directory)
+    result.diagnostics.extend(var_files.problems)
+    unsafe = find_unsafe_files(tree, var_files.definitions)
+    left_out = _child_problems(tree, unsafe)
+    evaluation = evaluate_module(
+        directory,
+        set(root.syntax_errors),
+        {*unsafe, *left_out, *_rejected_files(tree)},
+        var_files.names,
+        [relative for relative in tree.modules if relative != "."],
+    )
+    _report_root_problems(root, var_files, unsafe, evaluation, result)
+    result.diagnostics.extend(call_diagnostics(tree, left_out))
 
-    paths = {source.name: source.path for source in sources}
-    for name, (pos, message) in sorted(broken.items()):
-        span = SourceSpan(paths.get(name, str(directory / name)), *pos)
-        result.diagnostics.append(Diagnostic(DiagnosticKind.PARSE_ERROR, span, message))
-    if evaluation.error is not None:
-        span = SourceSpan.point(sources[0].path, 1, 1)
-        message = f"Terraform evaluation of {directory} failed: {evaluation.error}"
-        result.diagnostics.append(Diagnostic(DiagnosticKind.PARSE_ERROR, span, message))
-
-    blocks = []
-    for name, file_blocks in blocks_by_file.items():
-        if name not in broken:
-            blocks.extend(file_blocks)
-    index = ModuleIndex(evaluation.blocks, blocks)
-    if not result.diagnostics and not _declares_iam(index):
+    blocks = [
+        block
+        for module in tree.files()
+        for name, file_blocks in module.blocks.items()
+        if name not in evaluation.excluded
+        for block in file_blocks
+    ]
+    instances = module_instances(evaluation.blocks, blocks, tree, var_files.definitions)
+    if not result.diagnostics and not _declares_iam(instances):
         return _irrelevant(directory)
 
-    PolicyCollector(index, directory, result).collect()
+    allowed = repository_roots(directory, [m.directory for m in tree.files()])
+    for instance in instances:
+        PolicyCollector(instance, directory, allowed, result).collect()
+    for instance in instances:
+        collect_principals(instance.index, result)
+    result.local_modules = [
+        str(display_directory(directory, relative))
+        for relative in tree.modules
+        if relative != "."
+    ]
     result.documents.sort(key=lambda d: (d.path, d.span.line, d.span.column, d.name))
     result.diagnostics.sort(key=lambda d: (d.span, d.message))
     return result
@@ -102,63 +135,61 @@ def _irrelevant(directory: Path) -> TerraformLoadResult:
     return TerraformLoadResult(relevant=False, note=note)
 
 
-def _read_sources(directory: Path) -> tuple[list[SourceFile], TerraformLoadResult]:
-    sources = []
-    result = TerraformLoadResult()
-    for path in sorted(directory.iterdir()):
-        name = path.name
-        if not name.endswith((".tf", ".tf.json")) or not path.is_file():
+def _rejected_files(tree: ModuleTree) -> set[str]:
+    return {name for module in tree.files() for name in module.rejected}
+
+
+def _child_problems(
+    tree: ModuleTree, unsafe: dict[str, tuple[Pos, str]]
+) -> dict[str, str]:
+    """Map each file of a child module left out of the evaluation to the reason.
+
+    tfparse drops a whole child module silently when one of its files has a
+    syntax error, so such a file is left out like an unsafe one.
+    """
+    reasons = {}
+    for module in tree.files():
+        if module.relative == ".":
             continue
-        try:
-            sources.append(read_source(path, name))
-        except OSError as error:
-            message = f"failed to read {path}: {error.strerror or error}"
-            span = SourceSpan.point(str(path), 1, 1)
-            result.diagnostics.append(
-                Diagnostic(DiagnosticKind.PARSE_ERROR, span, message)
-            )
-    return sources, result
+        for name, (_, message) in module.syntax_errors.items():
+            reasons[name] = message
+        for name in module.blocks:
+            if name in unsafe:
+                reasons[name] = unsafe[name][1]
+    return reasons
 
 
-def _check_syntax(
-    sources: list[SourceFile],
-) -> tuple[dict[str, tuple[Pos, str]], dict[str, Any]]:
-    """Parse every file and return the syntax errors and the parsed `.tf.json` files."""
-    broken: dict[str, tuple[Pos, str]] = {}
-    json_roots: dict[str, Any] = {}
-    parser = None
-    for source in sources:
-        if source.is_json:
-            try:
-                json_roots[source.name] = parse_json(source.text).value
-            except JsonError as error:
-                pos = (error.line, error.column, error.line, error.column)
-                broken[source.name] = (pos, f"invalid JSON syntax: {error.message}")
-            continue
+def _report_root_problems(
+    root: ModuleFiles,
+    var_files: VarFiles,
+    unsafe: dict[str, tuple[Pos, str]],
+    evaluation: Evaluation,
+    result: TerraformLoadResult,
+) -> None:
+    """Report the syntax errors and unsafe files of the root module's directory."""
+    broken = {name: unsafe[name] for name in root.blocks if name in unsafe}
+    broken.update(var_files.broken)
+    broken.update(_syntax_errors(root.syntax_errors, evaluation))
+    accepted = sorted(root.syntax_errors.keys() - broken.keys())
+    for name in accepted:
+        # The positioned JSON parser rejects only invalid JSON and nesting
+        # beyond its depth limit, and the file's blocks are lost either way.
+        if name.endswith(".json"):
+            broken[name] = root.syntax_errors[name]
+    if accepted:
+        logger.debug(
+            "HCL accepts files tree-sitter or JSON parsing rejects: %s", accepted
+        )
 
-        parser = parser or make_parser()
-        parse_hcl(source, parser)
-        syntax_error = find_syntax_error(source)
-        if syntax_error is not None:
-            pos, message = syntax_error
-            broken[source.name] = (pos, f"invalid HCL syntax: {message}")
-    return broken, json_roots
-
-
-def _read_blocks(source: SourceFile, json_roots: dict[str, Any]) -> list[Block]:
-    if source.is_json:
-        return json_blocks(source, json_roots.get(source.name))
-    return hcl_blocks(source)
-
-
-def _check_types(blocks_by_file: dict[str, list[Block]]) -> dict[str, tuple[Pos, str]]:
-    """Return the first invalid variable type constraint of each file."""
-    problems = {}
-    for name, blocks in blocks_by_file.items():
-        invalid = invalid_type_constraints(blocks)
-        if invalid:
-            problems[name] = invalid[0]
-    return problems
+    paths = {source.name: source.path for source in root.sources}
+    for name, (pos, message) in sorted(broken.items()):
+        span = SourceSpan(paths.get(name, str(root.directory / name)), *pos)
+        result.diagnostics.append(Diagnostic(DiagnosticKind.PARSE_ERROR, span, message))
+    if evaluation.error is not None:
+        first = root.sources[0].path if root.sources else str(root.directory)
+        span = SourceSpan.point(first, 1, 1)
+        message = f"Terraform evaluation of {root.directory} failed: {evaluation.error}"
+        result.diagnostics.append(Diagnostic(DiagnosticKind.PARSE_ERROR, span, message))
 
 
 def _syntax_errors(
@@ -179,8 +210,9 @@ def _syntax_errors(
     return broken
 
 
-def _declares_iam(index: ModuleIndex) -> bool:
+def _declares_iam(instances: list[ModuleInstance]) -> bool:
     return any(
         type_name.startswith("aws_iam_") or type_name == "aws_organizations_policy"
-        for type_name in index.block_types()
+        for instance in instances
+        for type_name in instance.index.block_types()
     )

@@ -26,6 +26,7 @@ JSON_NESTED_BLOCKS = frozenset(
 )
 _LABELLED_TOP_LEVEL = {"resource": 2, "data": 2, "variable": 1, "module": 1}
 _WRAPPERS = ("expression", "collection_value", "literal_value", "template_expr")
+_QUOTES = ("quoted_template_start", "quoted_template_end")
 
 
 @dataclass
@@ -76,6 +77,27 @@ def hcl_blocks(source: SourceFile) -> list[Block]:
     return [_hcl_block(node, source) for node in body.children if node.type == "block"]
 
 
+def hcl_attributes(source: SourceFile) -> dict[str, Attribute]:
+    """Read the top-level arguments of an HCL file, such as a `.tfvars` file."""
+    if source.tree is None:
+        return {}
+    body = _child_of_type(source.tree.root_node, "body")
+    if body is None:
+        return {}
+    attributes = {}
+    for child in body.children:
+        if child.type == "attribute":
+            attribute = _hcl_attribute(child, source)
+            attributes[attribute.name] = attribute
+    return attributes
+
+
+def _hcl_attribute(node: Node, source: SourceFile) -> Attribute:
+    name = source.node_text(node.children[0])
+    expression = _child_of_type(node, "expression")
+    return Attribute(name, source.node_span(node), source, expression)
+
+
 def _hcl_block(node: Node, source: SourceFile) -> Block:
     children = node.children
     labels = []
@@ -97,10 +119,8 @@ def _hcl_block(node: Node, source: SourceFile) -> Block:
         if child.type == "block":
             block.blocks.append(_hcl_block(child, source))
         elif child.type == "attribute":
-            name = source.node_text(child.children[0])
-            expression = _child_of_type(child, "expression")
-            span = source.node_span(child)
-            block.attributes[name] = Attribute(name, span, source, expression)
+            attribute = _hcl_attribute(child, source)
+            block.attributes[attribute.name] = attribute
     return block
 
 
@@ -166,14 +186,31 @@ def unwrap(node: Node) -> Node:
     """Skip the wrapper nodes around an expression and parentheses around it.
 
     A traversal such as `var.x[0]` is an `expression` node with several
-    children and is returned as it is.
+    children and is returned as it is. A quoted string that is one
+    interpolation (`"${var.x}"`, Terraform 0.11 style) is its expression,
+    because HCL returns that value unconverted: a list stays a list.
     """
     while True:
         named = [child for child in node.children if child.is_named]
         if node.type in _WRAPPERS and len(named) == 1:
             node = named[0]
             continue
+        inner = _single_interpolation(node)
+        if inner is not None:
+            node = inner
+            continue
         return node
+
+
+def _single_interpolation(node: Node) -> Node | None:
+    """Return the expression of a quoted template made of one interpolation."""
+    if node.type != "quoted_template":
+        return None
+    parts = [child for child in node.children if child.type not in _QUOTES]
+    if len(parts) != 1 or parts[0].type != "template_interpolation":
+        return None
+    expressions = [c for c in parts[0].children if c.type == "expression"]
+    return expressions[0] if len(expressions) == 1 else None
 
 
 def traversal(node: Node, source: SourceFile) -> list[str] | None:

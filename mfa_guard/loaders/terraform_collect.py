@@ -1,10 +1,13 @@
-"""Build the policy documents of an evaluated Terraform module.
+"""Build the policy documents of one evaluated module instance.
 
 Resources with a policy argument are read first, so each
 `aws_iam_policy_document` data source can take the kind of the first
 resource that uses it (a trust policy when `aws_iam_role.assume_role_policy`
 refers to it). Each data source becomes one document, however many
-resources refer to it.
+resources refer to it. The exception is a data source that is only an input
+of another one's `source_policy_documents` or `override_policy_documents`.
+It is checked as part of the document it is merged into, as Terraform
+renders it.
 """
 
 from __future__ import annotations
@@ -17,19 +20,17 @@ from mfa_guard.loaders.base import LoadResult
 from mfa_guard.loaders.build import build_document
 from mfa_guard.loaders.positions import Pos
 from mfa_guard.loaders.terraform_blocks import Attribute
-from mfa_guard.loaders.terraform_document import (
-    PolicyDocumentBuilder,
-    as_list,
-    match_block,
-)
+from mfa_guard.loaders.terraform_data import DataDocuments
+from mfa_guard.loaders.terraform_document import as_list, match_block
 from mfa_guard.loaders.terraform_expressions import is_unknown
-from mfa_guard.loaders.terraform_module import Entry, ModuleIndex
+from mfa_guard.loaders.terraform_instances import ModuleInstance
+from mfa_guard.loaders.terraform_merge import policy_value, relocate
+from mfa_guard.loaders.terraform_module import Entry
 from mfa_guard.loaders.terraform_policies import (
     POLICY_DOCUMENT,
     PolicyReader,
     PolicyReference,
 )
-from mfa_guard.loaders.terraform_values import ValueResolver
 from mfa_guard.model import Diagnostic, DiagnosticKind, PolicyKind, SourceSpan
 
 # Resource type -> (argument containing the policy JSON, what the policy is used as).
@@ -46,29 +47,46 @@ _SERVICE_CONTROL_POLICY = "SERVICE_CONTROL_POLICY"
 
 @dataclass
 class TerraformLoadResult(LoadResult):
-    """A LoadResult with the policy references found in the module.
+    """A LoadResult with the policy references and local modules of a module.
 
     `policy_references` maps the address of each referenced
     `aws_iam_policy_document` data source to the addresses of the resources
-    whose policy argument is that data source's `json`.
+    whose policy argument is that data source's `json`. `local_modules`
+    lists the display paths of the local child module directories whose
+    policies were loaded as part of this module, named by module address.
     """
 
     policy_references: dict[str, list[str]] = field(default_factory=dict)
+    local_modules: list[str] = field(default_factory=list)
 
 
 class PolicyCollector:
-    """Build the documents of one module into a TerraformLoadResult."""
+    """Build the documents of one module instance into a TerraformLoadResult.
+
+    `directory` is the root module's directory and `allowed` the
+    directories whose files `file()` and `templatefile()` may read.
+    """
 
     def __init__(
-        self, index: ModuleIndex, directory: Path, result: TerraformLoadResult
+        self,
+        instance: ModuleInstance,
+        directory: Path,
+        allowed: list[Path],
+        result: TerraformLoadResult,
     ) -> None:
-        self.index = index
+        self.index = instance.index
         self.result = result
-        self.resolver = ValueResolver(index.scope())
-        self.data_addresses = index.data_ids(POLICY_DOCUMENT)
-        self.reader = PolicyReader(self.resolver, directory, self.data_addresses)
+        self.resolver = instance.resolver
+        self.data_addresses = self.index.data_ids(POLICY_DOCUMENT)
+        self.reader = PolicyReader(
+            self.resolver, directory, self.data_addresses, allowed, self.index.prefix
+        )
+        self.documents = DataDocuments(
+            self.index, self.resolver, self.reader, result.diagnostics
+        )
         # The kind of the first resource that uses each data source.
         self.kinds: dict[str, PolicyKind] = {}
+        self.referenced: set[str] = set()
 
     def collect(self) -> None:
         for type_name, (argument, kind) in POLICY_ARGUMENTS.items():
@@ -82,12 +100,25 @@ class PolicyCollector:
                 if type_name == "aws_iam_role":
                     self._inline_policies(entry)
 
-        for entry in self.index.entries(POLICY_DOCUMENT, "data"):
-            builder = PolicyDocumentBuilder(self.resolver)
-            value = builder.build(entry.values, entry.block)
+        built = [(e, self.documents.parts(e.address)) for e in self.documents.entries()]
+        for entry, parts in built:
+            if parts is None:
+                continue
+            inputs = self.documents.inputs
+            if entry.address in inputs and entry.address not in self.referenced:
+                continue
             kind = self.kinds.get(entry.address, PolicyKind.IDENTITY)
-            path = entry.source.path
-            self._add(value, path, entry.address, kind, entry.block.span, builder.notes)
+            value = policy_value(parts, entry.block.span)
+            paths = [statement.path for statement in parts.statements]
+            self._add(
+                value,
+                entry.source.path,
+                entry.address,
+                kind,
+                entry.block.span,
+                parts.notes,
+                paths,
+            )
 
     def _inline_policies(self, role: Entry) -> None:
         blocks = role.block.children("inline_policy")
@@ -110,13 +141,14 @@ class PolicyCollector:
         if isinstance(read, PolicyReference):
             self._reference(read.address, attribute, address, kind)
             return
-        self._add(read.value, read.path, address, kind, read.fallback, [])
+        self._add(read.value, read.path, address, kind, read.fallback)
 
     def _reference(
         self, target: str, attribute: Attribute, address: str, kind: PolicyKind
     ) -> None:
         self.result.policy_references.setdefault(target, []).append(address)
         self.kinds.setdefault(target, kind)
+        self.referenced.add(target)
         if target in self.data_addresses.values():
             return
         span = SourceSpan(attribute.source.path, *attribute.span)
@@ -133,18 +165,26 @@ class PolicyCollector:
         name: str,
         kind: PolicyKind,
         fallback: Pos,
-        notes: list[str],
+        notes: list[str] | None = None,
+        paths: list[str] | None = None,
     ) -> None:
+        """Build and add a document.
+
+        `notes` lists what could not be resolved, and `paths` the file of
+        each statement when they are not all in `path`.
+        """
         document, problems = build_document(
             value,
             path=path,
             name=name,
             kind=kind,
             fallback=fallback,
-            unresolved=tuple(notes),
+            unresolved=tuple(notes or ()),
         )
         self.result.diagnostics.extend(problems)
         if document is not None:
+            if paths is not None:
+                document = relocate(document, paths)
             self.result.documents.append(document)
             return
         span = SourceSpan(path, *fallback)

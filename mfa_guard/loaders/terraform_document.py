@@ -5,7 +5,12 @@ statements, `effect` defaults to "Allow", `condition` blocks with the same
 `test` are merged into one operator, and `&{...}` is written for `${...}` so
 Terraform does not interpolate it. Positions come from the blocks: a statement
 is at its `statement` keyword, a condition operator at its `test` argument and
-a condition key at its `variable` argument.
+a condition key at its `variable` argument. Merging with source and override
+documents is done afterwards (see `terraform_merge`).
+
+Terraform 0.11 configurations are read too. They may write a nested block
+as an argument (`condition = { test = ... }`), and a list in a list such as
+`not_actions = ["${var.actions}"]`, which Terraform 0.11 flattened.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from mfa_guard.loaders.positions import Pos, PosDict, PosList, Unresolved
-from mfa_guard.loaders.terraform_blocks import Block
+from mfa_guard.loaders.terraform_blocks import Attribute, Block, unwrap
 from mfa_guard.loaders.terraform_expressions import is_unknown
 from mfa_guard.loaders.terraform_values import ValueResolver
 
@@ -28,12 +33,9 @@ _STATEMENT_ARGUMENTS = {
     "not_resources": "NotResource",
 }
 _PRINCIPAL_BLOCKS = {"principals": "Principal", "not_principals": "NotPrincipal"}
-# Arguments whose statements the loader does not merge into the document.
-_MERGED_DOCUMENTS = (
-    "source_policy_documents",
-    "override_policy_documents",
-    "source_json",
-    "override_json",
+# Arguments whose value is a set of strings in the provider schema.
+_STRING_SETS = frozenset(
+    {"actions", "not_actions", "resources", "not_resources", "identifiers"}
 )
 
 
@@ -84,27 +86,25 @@ class PolicyDocumentBuilder:
             document.key_pos["Id"] = _argument_span(block, "policy_id")
 
         statements = PosList(block.span)
-        candidates = block.children("statement") + block.dynamic_contents("statement")
+        candidates = nested_blocks(block, "statement")
         for index, raw in enumerate(as_list(entry.get("statement"))):
             statement_block = match_block(raw, candidates, index) or block
             statements.append(self._statement(raw, statement_block))
             statements.item_pos.append(statement_block.span)
         document["Statement"] = statements
         document.key_pos["Statement"] = block.span
-
-        for name in _MERGED_DOCUMENTS:
-            if entry.get(name) is not None:
-                # NOTE: statements of other documents are not merged in, so
-                # the document is checked without them.
-                self.notes.append(f"{name} (not merged)")
         return document
 
     def _argument(self, entry: dict[str, Any], block: Block, name: str) -> Any:
         attribute = block.attributes.get(name)
         value = entry.get(name)
         if attribute is None:
-            return None if is_unknown(value) else value
-        return _replace_ampersand(self.resolver.resolve(attribute, value))
+            value = None if is_unknown(value) else value
+        else:
+            value = _replace_ampersand(self.resolver.resolve(attribute, value))
+        if name in _STRING_SETS:
+            return _flatten_strings(value)
+        return value
 
     def _statement(self, raw: Any, block: Block) -> PosDict:
         statement = PosDict(block.span)
@@ -138,7 +138,7 @@ class PolicyDocumentBuilder:
         entries = as_list(raw.get(name))
         if not entries:
             return None
-        candidates = block.children(name) + block.dynamic_contents(name)
+        candidates = nested_blocks(block, name)
         principal: dict[str, Any] = {}
         first_span = None
         for index, entry in enumerate(entries):
@@ -156,7 +156,7 @@ class PolicyDocumentBuilder:
         entries = as_list(raw.get("condition"))
         if not entries:
             return None
-        candidates = block.children("condition") + block.dynamic_contents("condition")
+        candidates = nested_blocks(block, "condition")
         result: PosDict | None = None
         for index, entry in enumerate(entries):
             condition_block = match_block(entry, candidates, index) or block
@@ -192,6 +192,64 @@ class PolicyDocumentBuilder:
             return
         tests[variable] = values_list
         tests.key_pos[variable] = _argument_span(block, "variable")
+
+
+def nested_blocks(block: Block, name: str) -> list[Block]:
+    """Return the nested blocks of a type: blocks, `dynamic` contents, then arguments.
+
+    An argument such as `condition = { test = ... }` (Terraform 0.11 style)
+    becomes one block per object, positioned at the object.
+    """
+    blocks = block.children(name) + block.dynamic_contents(name)
+    attribute = block.attributes.get(name)
+    if attribute is not None and attribute.expression is not None:
+        blocks.extend(_object_blocks(attribute, name))
+    return blocks
+
+
+def _object_blocks(attribute: Attribute, name: str) -> list[Block]:
+    source = attribute.source
+    node = unwrap(attribute.expression) if attribute.expression else None
+    if node is None:
+        return []
+    objects = [node]
+    if node.type == "tuple":
+        objects = [unwrap(c) for c in node.children if c.type == "expression"]
+
+    blocks = []
+    for item in objects:
+        if item.type != "object":
+            continue
+        block = Block(name, (), source.node_span(item), source)
+        for element in item.children:
+            key = element.child_by_field_name("key")
+            value = element.child_by_field_name("val")
+            if element.type != "object_elem" or key is None or value is None:
+                continue
+            key_name = source.node_text(unwrap(key)).strip('"')
+            span = source.node_span(element)
+            block.attributes[key_name] = Attribute(key_name, span, source, value)
+        blocks.append(block)
+    return blocks
+
+
+def _flatten_strings(value: Any) -> Any:
+    """Flatten a list of lists into one list, as Terraform 0.11 did.
+
+    Entries of an inner list take the position of that inner list.
+    """
+    if not isinstance(value, list) or not any(isinstance(i, list) for i in value):
+        return value
+    result = PosList(getattr(value, "pos", (1, 1, 1, 1)))
+    positions = getattr(value, "item_pos", [])
+    for index, item in enumerate(value):
+        pos = positions[index] if index < len(positions) else result.pos
+        for inner in item if isinstance(item, list) else [item]:
+            result.append(inner)
+            result.item_pos.append(pos)
+    if not isinstance(value, PosList) and not positions:
+        return list(result)
+    return result
 
 
 def _argument_span(block: Block, name: str) -> Pos:

@@ -6,10 +6,14 @@ any file of the directory has a syntax error. It therefore runs with
 position for the first broken file. tfparse then runs again without that
 file, on a temporary directory of symbolic links to the other entries. This
 way `file()` and local module sources still resolve, and nothing is written
-inside the scanned tree.
+inside the scanned tree. Files of local child modules can be left out the
+same way: the temporary directory then mirrors the directories from their
+common ancestor down.
 
 Each run reports one broken file, so after a few HCL messages the files
 tree-sitter found broken are left out together, to bound the number of runs.
+Variable definitions files are passed as `vars_paths`, and one that HCL
+rejects is left out like a broken file.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import contextlib
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,27 +60,39 @@ class Evaluation:
     error: str | None = None
 
 
-def evaluate_module(directory: Path, broken: set[str], unsafe: set[str]) -> Evaluation:
+def evaluate_module(
+    directory: Path,
+    broken: set[str],
+    unsafe: set[str],
+    var_files: Iterable[str] = (),
+    modules: Iterable[str] = (),
+) -> Evaluation:
     """Run tfparse on `directory`, leaving out broken files after a syntax error.
 
-    `broken` names the files tree-sitter found broken. They are left out
-    only after HCL has reported HCL_MESSAGE_LIMIT syntax errors, because a
-    file that HCL accepts is valid whatever tree-sitter-hcl reports. `unsafe`
-    names files that would crash tfparse, which are always left out.
+    File names are relative to `directory`. `broken` names the files
+    tree-sitter found broken. They are left out only after HCL has reported
+    HCL_MESSAGE_LIMIT syntax errors, because a file that HCL accepts is
+    valid whatever tree-sitter-hcl reports. `unsafe` names files that would
+    crash tfparse, which are always left out. `var_files` are the variable
+    definitions files in load order, and `modules` the directories of local
+    child modules relative to `directory`.
     """
     import tfparse
 
     evaluation = Evaluation()
     excluded = evaluation.excluded
     excluded.update(unsafe)
+    var_names = list(var_files)
+    module_directories = list(modules)
     attempts = len(os.listdir(directory)) + 2
     for _ in range(attempts):
         try:
-            # NOTE: terraform.tfvars and *.auto.tfvars are not passed, so
-            # variables keep their defaults.
-            with _module_view(directory, excluded) as path:
+            with _module_view(directory, excluded, module_directories) as path:
                 evaluation.blocks = tfparse.load_from_path(
-                    path, stop_on_hcl_error=True, allow_downloads=False
+                    path,
+                    stop_on_hcl_error=True,
+                    allow_downloads=False,
+                    vars_paths=[name for name in var_names if name not in excluded],
                 )
             return evaluation
         except tfparse.ParseError as error:
@@ -111,14 +127,49 @@ def parse_hcl_diagnostic(text: str) -> tuple[str, Pos, str] | None:
 
 
 @contextlib.contextmanager
-def _module_view(directory: Path, excluded: set[str]) -> Iterator[str]:
-    """Yield a directory that shows the module's entries except `excluded`."""
+def _module_view(
+    directory: Path, excluded: set[str], modules: list[str]
+) -> Iterator[str]:
+    """Yield a directory that shows the module tree without the `excluded` files.
+
+    `excluded` and `modules` are relative to `directory`. Each directory
+    that contains an excluded file, and each of its ancestors up to the
+    common ancestor of all module directories, is recreated with symbolic
+    links to its other entries. The view of `directory` sits at the same
+    relative place, so `../` sources resolve as they do in the real tree.
+    NOTE: a `file()` outside those directories (`../shared/policy.json`
+    from a module whose own directory is recreated) no longer resolves.
+    """
     if not excluded:
         yield str(directory)
         return
+
+    root = os.path.abspath(directory)
+    hidden = {os.path.normpath(os.path.join(root, name)) for name in excluded}
+    trees = {os.path.normpath(os.path.join(root, name)) for name in modules}
+    base = os.path.commonpath([root, *trees, *(os.path.dirname(p) for p in hidden)])
+    recreated = _ancestors({root, *(os.path.dirname(p) for p in hidden)}, base)
+
     with tempfile.TemporaryDirectory(prefix="mfa-guard-") as view:
-        for entry in os.scandir(directory):
-            if entry.name not in excluded:
-                target = os.path.abspath(entry.path)
-                os.symlink(target, os.path.join(view, entry.name))
-        yield view
+        for original in sorted(recreated):
+            copy = os.path.join(view, os.path.relpath(original, base))
+            os.makedirs(copy, exist_ok=True)
+            for entry in os.scandir(original):
+                target = os.path.join(original, entry.name)
+                if target not in hidden and target not in recreated:
+                    os.symlink(target, os.path.join(copy, entry.name))
+        yield os.path.normpath(os.path.join(view, os.path.relpath(root, base)))
+
+
+def _ancestors(directories: set[str], base: str) -> set[str]:
+    """Return the directories and every ancestor of them down from `base`."""
+    result = set()
+    for directory in directories:
+        current = directory
+        while True:
+            result.add(current)
+            parent = os.path.dirname(current)
+            if current == base or parent == current:
+                break
+            current = parent
+    return result

@@ -4,95 +4,39 @@ tfparse returns None, or a mapping naming the reference, for what it cannot
 evaluate. tfparse 0.6.22 also sets every reference inside `jsonencode(...)`
 to null as soon as one of them is unknown. For those parts the loader
 evaluates the expression from the syntax tree: literals, templates,
-`var.<name>` from variable defaults, `local.<name>` from tfparse's locals,
-`path.module` and the functions in `terraform_functions`. Anything else
-becomes an `Unresolved` marker describing the expression.
+`var.<name>` from variable values, `local.<name>` from tfparse's locals,
+`path.module`, the functions in `terraform_functions` and the operators in
+`terraform_operations`. Anything else becomes an `Unresolved` marker
+describing the expression.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mfa_guard.loaders.hcl_source import SourceFile
 from mfa_guard.loaders.hcl_template import TemplateText, template_text
 from mfa_guard.loaders.positions import Unresolved
-from mfa_guard.loaders.terraform_blocks import Attribute, unwrap
+from mfa_guard.loaders.terraform_blocks import unwrap
 from mfa_guard.loaders.terraform_functions import FUNCTIONS
+from mfa_guard.loaders.terraform_operations import evaluate_operation
+
+# Re-exported: most loader modules import these from here.
+from mfa_guard.loaders.terraform_scope import UNKNOWN as UNKNOWN
+from mfa_guard.loaders.terraform_scope import Definition as Definition
+from mfa_guard.loaders.terraform_scope import ModuleScope as ModuleScope
+from mfa_guard.loaders.terraform_scope import contains_unknown as contains_unknown
+from mfa_guard.loaders.terraform_scope import describe as describe
+from mfa_guard.loaders.terraform_scope import is_unknown as is_unknown
+from mfa_guard.loaders.terraform_scope import plain as plain
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
 logger = logging.getLogger(__name__)
 
-_DESCRIPTION_LENGTH = 60
 _SCALARS = (str, int, float, bool)
-
-
-class _Unknown:
-    """Marker for "tfparse returned no value here"."""
-
-
-UNKNOWN: Any = _Unknown()
-
-
-def is_unknown(value: Any) -> bool:
-    """Return True for what tfparse returns when it cannot evaluate an expression.
-
-    That is None, or a mapping such as `{"__attribute__": "var.x", ...}`
-    naming an unresolved reference.
-    """
-    if value is None or value is UNKNOWN:
-        return True
-    return isinstance(value, dict) and "__attribute__" in value
-
-
-def contains_unknown(value: Any) -> bool:
-    if is_unknown(value):
-        return True
-    if isinstance(value, dict):
-        return any(contains_unknown(item) for item in value.values())
-    if isinstance(value, list):
-        return any(contains_unknown(item) for item in value)
-    return False
-
-
-def plain(value: Any) -> Any:
-    """Return `value` without positions (PosDict and PosList become dict and list)."""
-    if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [plain(item) for item in value]
-    return value
-
-
-def describe(node: Node, source: SourceFile) -> str:
-    """Return the source text of an expression on one line, shortened."""
-    text = re.sub(r"\s+", " ", source.node_text(node)).strip()
-    if len(text) > _DESCRIPTION_LENGTH:
-        text = text[: _DESCRIPTION_LENGTH - 3] + "..."
-    return text
-
-
-@dataclass
-class Definition:
-    """A variable or local value: tfparse's value and where it is written.
-
-    For a variable, `attribute` is its `default` argument, and `known` is
-    False when it has no default.
-    """
-
-    value: Any
-    attribute: Attribute | None
-    known: bool = True
-
-
-@dataclass
-class ModuleScope:
-    variables: dict[str, Definition] = field(default_factory=dict)
-    locals: dict[str, Definition] = field(default_factory=dict)
 
 
 class Evaluator:
@@ -138,6 +82,8 @@ class Evaluator:
             return self._traversal(core, source)
         if kind == "function_call":
             return self._call(core, source)
+        if kind in ("conditional", "operation"):
+            return evaluate_operation(self, core, source)
         return Unresolved(describe(core, source))
 
     def _object(self, node: Node, source: SourceFile) -> dict[str, Any]:
@@ -216,26 +162,47 @@ class Evaluator:
 
     def _traversal(self, node: Node, source: SourceFile) -> Any:
         children = node.children if node.type == "expression" else [node]
+        return self.traverse(children, source, node)
+
+    def traverse(self, children: list[Node], source: SourceFile, whole: Node) -> Any:
+        """Evaluate a traversal given as its root `variable_expr` and its steps.
+
+        `whole` is the node described in an Unresolved marker.
+        """
         root = source.node_text(children[0])
         steps = children[1:]
+        start = self.root_value(root, steps, source)
+        if start is None:
+            return Unresolved(describe(whole, source))
+
+        value, used = start
+        for step in steps[used:]:
+            if isinstance(value, Unresolved):
+                break
+            value = self._step(value, step, source, whole)
+        return value
+
+    def root_value(
+        self, root: str, steps: list[Node], source: SourceFile
+    ) -> tuple[Any, int] | None:
+        """Return the value the start of a traversal names and how many steps it used.
+
+        Returns None for a traversal this evaluator cannot start.
+        """
         if root not in ("var", "local", "path") or not steps:
-            return Unresolved(describe(node, source))
+            return None
         if steps[0].type != "get_attr":
-            return Unresolved(describe(node, source))
+            return None
 
         name = _attribute_name(steps[0], source)
         if root == "path":
-            # Files are read relative to the module directory, so path.module
-            # is that directory.
+            # Terraform resolves relative paths against the root module's
+            # directory, so path.module is the module's path from there.
             if name == "module" and len(steps) == 1:
-                return "."
-            return Unresolved(describe(node, source))
+                return self.scope.path_module, 1
+            return None
         value = self._variable(name) if root == "var" else self._local(name)
-        for step in steps[1:]:
-            if isinstance(value, Unresolved):
-                break
-            value = self._step(value, step, source, node)
-        return value
+        return value, 1
 
     def _step(self, value: Any, step: Node, source: SourceFile, whole: Node) -> Any:
         key: Any = None

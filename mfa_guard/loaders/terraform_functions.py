@@ -83,13 +83,66 @@ def _jsonencode(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
 
 
+def _join(separator: Any, *lists: Any) -> str:
+    items = _concat(*lists)
+    if not isinstance(separator, str) or not all(isinstance(i, str) for i in items):
+        raise ValueError(
+            f"join expects a separator and lists of strings, got {items!r}"
+        )
+    text = separator.join(items)
+    if any(isinstance(item, Unresolved) for item in items):
+        return Unresolved(text)
+    return text
+
+
+def _split(separator: Any, text: Any) -> list[str]:
+    if not isinstance(separator, str) or not isinstance(text, str) or not separator:
+        raise ValueError(f"split expects two strings, got {separator!r} and {text!r}")
+    return text.split(separator)
+
+
+def _string_function(name: str, convert: Callable[[str], str]) -> Callable[..., str]:
+    def apply(text: Any) -> str:
+        if not isinstance(text, str):
+            raise ValueError(f"{name} expects a string, got {text!r}")
+        return convert(text)
+
+    return apply
+
+
+def _length(value: Any) -> int:
+    if not isinstance(value, (str, list, dict)):
+        raise ValueError(f"length expects a string, list or map, got {value!r}")
+    return len(value)
+
+
+def _keys(value: Any) -> list[str]:
+    if not isinstance(value, dict):
+        raise ValueError(f"keys expects a map, got {value!r}")
+    return sorted(value)
+
+
+def _values(value: Any) -> list[Any]:
+    """Return the map's values in the lexical order of their keys, as Terraform does."""
+    if not isinstance(value, dict):
+        raise ValueError(f"values expects a map, got {value!r}")
+    return [value[key] for key in sorted(value)]
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "compact": _compact,
     "concat": _concat,
     "distinct": _distinct,
     "flatten": _flatten,
+    "join": _join,
     "jsonencode": _jsonencode,
+    "keys": _keys,
+    "length": _length,
+    "lower": _string_function("lower", str.lower),
     "merge": _merge,
+    "split": _split,
     "tolist": _tolist,
     "toset": _toset,
+    "upper": _string_function("upper", str.upper),
+    "values": _values,
 }

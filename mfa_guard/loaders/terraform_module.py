@@ -1,12 +1,16 @@
 """Join tfparse's evaluated blocks with the positioned blocks of the same files.
 
-tfparse also returns the blocks of local child modules (file names such as
-`child/main.tf`). Those belong to the child directory, which is scanned on
-its own, so only blocks of the directory's own files are kept.
+tfparse returns the blocks of the root module and of every local child
+module instance together. The address in each block's metadata distinguishes
+them: `aws_iam_policy.p` belongs to the root module,
+`module.iam.aws_iam_policy.p` to the instance `module.iam` and
+`module.each["a"].module.inner.data.x.y` to `module.each["a"].module.inner`.
+A `ModuleIndex` shows the blocks of one module instance.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +19,8 @@ from mfa_guard.loaders.terraform_blocks import Block
 from mfa_guard.loaders.terraform_expressions import Definition, ModuleScope
 
 _METADATA_KEYS = ("__tfmeta", "id")
+# The `module.<name>` or `module.<name>[<key>]` steps at the start of an address.
+_MODULE_STEPS = re.compile(r'(?:module\.[^.\[]+(?:\[(?:"[^"]*"|[^\]]*)\])?\.)*')
 
 
 @dataclass
@@ -30,15 +36,40 @@ class Entry:
         return self.block.source
 
 
-class ModuleIndex:
-    """tfparse's output for one directory, matched to the positioned blocks."""
+def module_owner(address: str, is_module: bool = False) -> str:
+    """Return the module instance an address belongs to, "" for the root module.
 
-    def __init__(self, output: dict[str, Any], blocks: list[Block]) -> None:
+    A module block's own address (`is_module`) belongs to its caller.
+    """
+    if is_module:
+        address = address.rsplit(".module.", 1)[0] if ".module." in address else ""
+        return address
+    prefix = _MODULE_STEPS.match(address)
+    return prefix.group(0).rstrip(".") if prefix else ""
+
+
+class ModuleIndex:
+    """tfparse's output for one module instance, matched to the positioned blocks.
+
+    `module_path` is the instance address ("" for the root module). `blocks`
+    are the positioned blocks of every file, whose names are relative to
+    the root module as in tfparse's metadata.
+    """
+
+    def __init__(
+        self, output: dict[str, Any], blocks: list[Block], module_path: str = ""
+    ) -> None:
         self.output = output
+        self.module_path = module_path
         self._blocks: dict[tuple[str, int], list[Block]] = {}
         for block in blocks:
             key = (block.source.name, block.span[0])
             self._blocks.setdefault(key, []).append(block)
+
+    @property
+    def prefix(self) -> str:
+        """Return the address prefix of the instance's blocks ("module.x." or "")."""
+        return f"{self.module_path}." if self.module_path else ""
 
     def entries(self, type_name: str, kind: str) -> list[Entry]:
         """Return the evaluated blocks of one resource or data source type.
@@ -56,13 +87,30 @@ class ModuleIndex:
                 result.append(Entry(values, block, str(meta.get("path", type_name))))
         return result
 
+    def module_entries(self) -> list[Entry]:
+        """Return the module instances this module calls, with their blocks."""
+        result = []
+        for values in self._evaluated("module"):
+            meta = _metadata(values)
+            address = meta.get("path")
+            if not isinstance(address, str):
+                continue
+            if module_owner(address, is_module=True) != self.module_path:
+                continue
+            # The label of an instance includes its key: `each["a"]`.
+            label = str(meta.get("label", "")).split("[", 1)[0]
+            block = self._find_block(meta, "module", (label,), True)
+            if block is not None:
+                result.append(Entry(values, block, address))
+        return result
+
     def block_types(self) -> set[str]:
-        """Return the resource and data source types declared in the directory."""
+        """Return the resource and data source types declared in the instance."""
         types = set()
         for type_name in self.output:
             for values in self._evaluated(type_name):
                 meta = _metadata(values)
-                if meta.get("type") in ("resource", "data") and _is_own(meta):
+                if meta.get("type") in ("resource", "data") and self._is_own(meta):
                     types.add(type_name)
         return types
 
@@ -78,22 +126,31 @@ class ModuleIndex:
                 ids[values["id"]] = str(meta.get("path", type_name))
         return ids
 
-    def scope(self) -> ModuleScope:
-        """Collect the variable defaults and local values of the directory."""
-        scope = ModuleScope()
+    def scope(
+        self, overrides: dict[str, Definition], path_module: str = "."
+    ) -> ModuleScope:
+        """Collect the variables and local values of the instance.
+
+        A variable in `overrides` (set by a `.tfvars` file or by the caller)
+        takes that definition instead of its default.
+        """
+        scope = ModuleScope(path_module=path_module)
         for values in self._evaluated("variable"):
             meta = _metadata(values)
             name = meta.get("label")
-            block = self._find_block(meta, "variable", (name,))
-            if not isinstance(name, str) or not _is_own(meta):
+            if not isinstance(name, str) or not self._is_own(meta):
                 continue
+            if name in overrides:
+                scope.variables[name] = overrides[name]
+                continue
+            block = self._find_block(meta, "variable", (name,))
             attribute = block.attributes.get("default") if block else None
             known = "default" in values
             scope.variables[name] = Definition(values.get("default"), attribute, known)
 
         for values in self._evaluated("locals"):
             meta = _metadata(values)
-            if not _is_own(meta):
+            if not self._is_own(meta):
                 continue
             block = self._find_block(meta, "locals", ())
             for name, value in values.items():
@@ -114,16 +171,26 @@ class ModuleIndex:
             return []
         return [values for values in blocks if isinstance(values, dict)]
 
+    def _is_own(self, meta: dict[str, Any]) -> bool:
+        address = meta.get("path")
+        return isinstance(address, str) and module_owner(address) == self.module_path
+
     def _find_block(
-        self, meta: dict[str, Any], block_type: str, labels: tuple[Any, ...]
+        self,
+        meta: dict[str, Any],
+        block_type: str,
+        labels: tuple[Any, ...],
+        checked: bool = False,
     ) -> Block | None:
+        """Return the positioned block tfparse's metadata names.
+
+        `checked` skips the ownership test, done already by the caller.
+        """
         filename = meta.get("filename")
         line = meta.get("line_start")
-        if (
-            not _is_own(meta)
-            or not isinstance(filename, str)
-            or not isinstance(line, int)
-        ):
+        if not isinstance(filename, str) or not isinstance(line, int):
+            return None
+        if not checked and not self._is_own(meta):
             return None
         for block in self._blocks.get((filename, line), []):
             if block.type == block_type and block.labels[: len(labels)] == labels:
@@ -134,9 +201,3 @@ class ModuleIndex:
 def _metadata(values: dict[str, Any]) -> dict[str, Any]:
     meta = values.get("__tfmeta")
     return meta if isinstance(meta, dict) else {}
-
-
-def _is_own(meta: dict[str, Any]) -> bool:
-    """Return True for a block of the directory's own files, not a child module's."""
-    filename = meta.get("filename")
-    return isinstance(filename, str) and "/" not in filename and "\\" not in filename

@@ -1,23 +1,22 @@
 """Read the policy JSON of a resource argument such as `policy` or `content`.
 
 The argument may be a heredoc, a quoted JSON string, `jsonencode({...})`,
-`file("...")`, a reference to a local value or variable holding one of
-these, or `data.aws_iam_policy_document.<name>.json`. Values come from
-tfparse and positions from the source. The JSON in a heredoc or string is
-parsed again from the source text, and the object in `jsonencode` is walked
-in the syntax tree. A `file()` is parsed from the file it names.
+`file("...")`, `templatefile("...", {...})`, a reference to a local value
+or variable holding one of these, or `data.aws_iam_policy_document.<name>.json`.
+Values come from tfparse and positions from the source. The JSON in a
+heredoc or string is parsed again from the source text, and the object in
+`jsonencode` is walked in the syntax tree. A `file()` is parsed from the
+file it names, and a `templatefile()` is rendered from its template.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mfa_guard.loaders.hcl_source import read_source
 from mfa_guard.loaders.hcl_template import template_text
 from mfa_guard.loaders.jsonpos import JsonError, parse_json
 from mfa_guard.loaders.positions import Pos, Unresolved
@@ -28,10 +27,12 @@ from mfa_guard.loaders.terraform_expressions import (
     is_unknown,
     plain,
 )
+from mfa_guard.loaders.terraform_files import FileRejected, read_named_file
 from mfa_guard.loaders.terraform_interpolation import (
     merge_positions,
     read_template_policy,
 )
+from mfa_guard.loaders.terraform_templatefile import render_policy_template
 from mfa_guard.loaders.terraform_values import ValueResolver
 from mfa_guard.model import Diagnostic, DiagnosticKind, SourceSpan
 
@@ -85,15 +86,28 @@ class _Request:
 
 
 class PolicyReader:
-    """Read the policy arguments of one module."""
+    """Read the policy arguments of one module.
+
+    `directory` is the root module's directory, against which Terraform
+    resolves relative file paths, and `allowed` the directories named files
+    may be in (see `terraform_files`). `prefix` is the module address of the
+    module whose arguments are read ("module.x." or "" for the root).
+    """
 
     def __init__(
-        self, resolver: ValueResolver, directory: Path, data_ids: dict[str, str]
+        self,
+        resolver: ValueResolver,
+        directory: Path,
+        data_ids: dict[str, str],
+        allowed: list[Path],
+        prefix: str = "",
     ) -> None:
         self.resolver = resolver
         self.evaluator = resolver.evaluator
         self.directory = directory
         self.data_ids = data_ids
+        self.allowed = allowed
+        self.prefix = prefix
 
     def read(self, attribute: Attribute, value: Any, owner: str) -> PolicyRead:
         """Read the policy argument `attribute` of the resource `owner`."""
@@ -109,7 +123,7 @@ class PolicyReader:
         node = unwrap(attribute.expression)
         names = traversal(node, source)
         if names and len(names) >= 3 and names[:2] == ["data", POLICY_DOCUMENT]:
-            return PolicyReference(f"data.{POLICY_DOCUMENT}.{names[2]}")
+            return PolicyReference(f"{self.prefix}data.{POLICY_DOCUMENT}.{names[2]}")
 
         if node.type in _TEMPLATES:
             return self._read_template(attribute, node, request)
@@ -118,6 +132,8 @@ class PolicyReader:
             return self._read_jsonencode(attribute, node, request)
         if function == "file":
             return self._read_file(attribute, node, request)
+        if function == "templatefile":
+            return self._read_templatefile(node, request)
 
         definition = self.evaluator.definition(names)
         followable = definition is not None and definition.known
@@ -133,7 +149,9 @@ class PolicyReader:
         if isinstance(written, str):
             match = _DATA_REFERENCE.match(written)
             if match:
-                return PolicyReference(f"data.{POLICY_DOCUMENT}.{match[1]}")
+                return PolicyReference(
+                    f"{self.prefix}data.{POLICY_DOCUMENT}.{match[1]}"
+                )
         if is_unknown(request.value):
             return self._unresolved(request, f"{written} could not be evaluated")
         return self._read_text(attribute, request)
@@ -215,12 +233,11 @@ class PolicyReader:
                 return self._unresolved(request, self._reason(node, attribute))
             return self._read_text(attribute, request)
 
-        path = Path(os.path.normpath(self.directory / name))
         try:
-            policy_file = read_source(path, path.name)
-        except OSError as error:
+            policy_file = read_named_file(self.directory, name, self.allowed)
+        except FileRejected as error:
             if is_unknown(request.value):
-                reason = f"{path} could not be read: {error.strerror or error}"
+                reason = f"{name} {error}"
                 return self._unresolved(request, reason)
             return self._read_text(attribute, request)
 
@@ -234,6 +251,38 @@ class PolicyReader:
         if evaluated is not UNKNOWN:
             positioned = merge_positions(positioned, evaluated)
         return PolicyValue(positioned, policy_file.path, (1, 1, 1, 1))
+
+    def _read_templatefile(self, node: Node, request: _Request) -> PolicyRead:
+        arguments = _call_arguments(node)
+        source = request.origin.source
+        if len(arguments) != 2:
+            return self._unresolved(request, f"{describe(node, source)} is invalid")
+        name = self.evaluator.evaluate(arguments[0], source)
+        variables = self.evaluator.evaluate(arguments[1], source)
+        if not isinstance(name, str) or isinstance(name, Unresolved):
+            reason = f"the template path {describe(arguments[0], source)} could not be evaluated"
+            return self._unresolved(request, reason)
+        if not isinstance(variables, dict):
+            reason = f"the template variables {describe(arguments[1], source)} could not be evaluated"
+            return self._unresolved(request, reason)
+
+        try:
+            template = read_named_file(self.directory, name, self.allowed)
+        except FileRejected as error:
+            return self._unresolved(request, f"template {name} {error}")
+        rendered = render_policy_template(template, variables)
+        if rendered.value is not None:
+            return PolicyValue(rendered.value, template.path, (1, 1, 1, 1))
+        if rendered.unresolved:
+            parts = ", ".join(rendered.unresolved)
+            reason = f"template {template.path} could not be rendered: {parts}"
+            return self._unresolved(request, reason)
+
+        assert rendered.error is not None
+        pos, message = rendered.error
+        return _parse_error(
+            template.path, pos, f"{message} (policy of {request.owner})"
+        )
 
     def _reason(self, node: Node, attribute: Attribute) -> str:
         names = traversal(node, attribute.source)

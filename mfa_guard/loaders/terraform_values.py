@@ -7,6 +7,11 @@ each key, a tuple literal a PosList with the position of each item. A value
 that came through a reference (`local.exempt`) carries no positions of its
 own, so consumers fall back to the position of the enclosing key. Parts
 tfparse returned no value for are evaluated by the `Evaluator`.
+
+tfparse 0.6.22 drops an unknown value from some results instead of
+marking it: `concat(local.a, [var.unset])` comes back as `local.a` alone.
+So an argument that refers to a variable nothing sets is always evaluated
+by the `Evaluator`, which keeps an Unresolved marker in its place.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from mfa_guard.loaders.terraform_expressions import (
     is_unknown,
     plain,
 )
+from mfa_guard.loaders.terraform_references import traversals
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -36,9 +42,22 @@ class ValueResolver:
 
     def resolve(self, attribute: Attribute, value: Any) -> Any:
         """Return the attribute's value, positioned where the source allows."""
-        if attribute.expression is not None:
-            return self.resolve_node(attribute.expression, attribute.source, value)
-        return self.resolve_json(attribute.json_value, value)
+        if attribute.expression is None:
+            return self.resolve_json(attribute.json_value, value)
+        if self.uses_unset_variable(attribute.expression, attribute.source):
+            value = UNKNOWN
+        return self.resolve_node(attribute.expression, attribute.source, value)
+
+    def uses_unset_variable(self, node: Node, source: SourceFile) -> bool:
+        """Return True when the expression refers to a variable without a value."""
+        variables = self.evaluator.scope.variables
+        for names in traversals(node, source):
+            if names[0] != "var" or len(names) < 2:
+                continue
+            definition = variables.get(names[1])
+            if definition is None or not definition.known or definition.value is None:
+                return True
+        return False
 
     def resolve_node(self, node: Node, source: SourceFile, value: Any) -> Any:
         core = unwrap(node)

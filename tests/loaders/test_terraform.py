@@ -296,19 +296,20 @@ def test_remote_state_policy_unresolved() -> None:
     assert (remote[0].span.line, remote[0].span.column) == (26, 3)
 
 
-def test_templatefile_policy_unresolved() -> None:
-    unresolved = diagnostics_of(load("no_default"), DiagnosticKind.UNRESOLVED)
-    template = [d for d in unresolved if "aws_iam_policy.template" in d.message]
+def test_templatefile_policy_rendered() -> None:
+    document = document_named(load("no_default"), "aws_iam_policy.template")
+    statement = document.statements[0]
 
-    assert len(template) == 1
-    assert "templatefile(" in template[0].message
-    assert (template[0].span.line, template[0].span.column) == (30, 3)
+    assert document.path == fixture_path("no_default", "policy.json.tftpl")
+    assert statement.resources == ("alice",)
+    assert (statement.span.line, statement.span.column) == (1, 41)
+    assert document.unresolved == ()
 
 
 def test_unresolved_policies_build_no_document() -> None:
     names = [d.name for d in load("no_default").documents]
 
-    assert names == ["aws_iam_policy.partial"]
+    assert names == ["aws_iam_policy.partial", "aws_iam_policy.template"]
 
 
 def test_heredoc_interpolations() -> None:
@@ -443,7 +444,13 @@ def test_dynamic_statements_expanded() -> None:
     assert document.statements[1].conditions[0].values == ("false",)
 
 
-def test_child_module_policies_left_to_child() -> None:
+def test_child_module_policies_named_by_module() -> None:
     result = load("child_module")
+    child = document_named(result, "module.child.aws_iam_policy.child")
 
-    assert [d.name for d in result.documents] == ["aws_iam_policy.parent"]
+    assert [d.name for d in result.documents] == [
+        "module.child.aws_iam_policy.child",
+        "aws_iam_policy.parent",
+    ]
+    assert child.path == fixture_path("child_module", "child/main.tf")
+    assert child.statements[0].actions == ("s3:GetObject",)

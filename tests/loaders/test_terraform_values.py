@@ -239,7 +239,7 @@ def test_document_principals_and_version(tmp_path: Path) -> None:
     assert document.statements[0].has_principal is True
 
 
-def test_document_source_documents_noted(tmp_path: Path) -> None:
+def test_document_source_documents_merged(tmp_path: Path) -> None:
     files = {
         "main.tf": 'data "aws_iam_policy_document" "base" {\n'
         '  statement {\n    actions = ["s3:GetObject"]\n  }\n}\n'
@@ -248,12 +248,18 @@ def test_document_source_documents_noted(tmp_path: Path) -> None:
         '  statement {\n    actions = ["s3:PutObject"]\n  }\n}\n'
     }
     result = load_module(tmp_path, files)
-    documents = {d.name: d for d in result.documents}
+    document = only_document(result)
 
-    assert documents["data.aws_iam_policy_document.d"].unresolved == (
-        "source_policy_documents (not merged)",
-    )
-    assert documents["data.aws_iam_policy_document.base"].unresolved == ()
+    assert document.name == "data.aws_iam_policy_document.d"
+    assert [s.actions for s in document.statements] == [
+        ("s3:GetObject",),
+        ("s3:PutObject",),
+    ]
+    assert [(s.span.line, s.span.column) for s in document.statements] == [
+        (2, 3),
+        (8, 3),
+    ]
+    assert document.unresolved == ()
 
 
 # Resource variants

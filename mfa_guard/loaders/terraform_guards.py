@@ -1,0 +1,164 @@
+"""Find the files that would crash or hang tfparse, before it runs.
+
+tfparse 0.6.22 is a Go extension: a Go panic ends the whole Python process,
+and an endless loop inside it cannot be interrupted. Each trigger below was
+found by running tfparse on mutated configurations in subprocesses. All of
+them are configurations Terraform rejects or cannot load, so the loader
+reports the file and leaves it out of the evaluation:
+
+- a variable `type` that is not a type constraint (a nil pointer panic,
+  see `terraform_types`);
+- a `dynamic` block whose `for_each` is a string, number or bool
+  ("value is not a collection" panic);
+- a `count` or `for_each` that refers to its own block, directly or through
+  other blocks' `count` or `for_each` (memory grows past 1 GB, then a panic);
+- a module that calls one of its callers, or itself (endless recursion);
+- a `file()` or `templatefile()` of a named pipe or a device (endless read).
+
+Values nested deeper than the loader's own recursion allows are left out
+the same way (see `hcl_source.MAX_SYNTAX_DEPTH`).
+
+NOTE: a `for_each` is caught when the fallback evaluator computes it or
+its type is plain from the syntax (see `terraform_primitives`), and a file
+name when the evaluator computes it. `for_each = try(var.x, 1)`, with
+`var.x` undeclared, still crashes tfparse.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mfa_guard.loaders.hcl_source import find_deep_nesting
+from mfa_guard.loaders.positions import Pos, Unresolved
+from mfa_guard.loaders.terraform_blocks import Block
+from mfa_guard.loaders.terraform_expressions import (
+    UNKNOWN,
+    Definition,
+    Evaluator,
+    ModuleScope,
+)
+from mfa_guard.loaders.terraform_primitives import PrimitiveContext, primitive_kind
+from mfa_guard.loaders.terraform_references import self_reference, special_file
+from mfa_guard.loaders.terraform_sources import ModuleFiles
+from mfa_guard.loaders.terraform_tree import ModuleTree
+from mfa_guard.loaders.terraform_types import invalid_type_constraints
+
+_SCALAR_NAMES = {bool: "bool", int: "number", float: "number", str: "string"}
+
+Problem = tuple[Pos, str]
+
+
+def find_unsafe_files(
+    tree: ModuleTree, var_definitions: dict[str, Definition]
+) -> dict[str, Problem]:
+    """Map each file tfparse must not read to the position and message of the reason.
+
+    `var_definitions` are the root module's variables set by `.tfvars` files.
+    File names are relative to the root module.
+    """
+    unsafe: dict[str, Problem] = {}
+    for call in tree.cycles:
+        message = (
+            f'module "{call.name}" calls "{call.source}", which is already among '
+            "its callers; Terraform cannot load a module cycle, so this file was left out"
+        )
+        unsafe.setdefault(call.block.source.name, (call.block.span, message))
+
+    for module in tree.files():
+        for source in module.sources:
+            found = find_deep_nesting(source)
+            if found is not None:
+                pos, message = found
+                unsafe[source.name] = (pos, f"{message}; the file was left out")
+
+    for module in tree.files():
+        overrides = var_definitions if module.relative == "." else {}
+        kept = [
+            block
+            for name, blocks in module.blocks.items()
+            if name not in unsafe
+            for block in blocks
+        ]
+        evaluator = Evaluator(_static_scope(module, overrides, kept))
+        context = PrimitiveContext.of_blocks(kept)
+        bases = [tree.root, module.directory]
+        for name, blocks in module.blocks.items():
+            if name in unsafe:
+                continue
+            problem = _first_problem(blocks, evaluator, context, bases)
+            if problem is not None:
+                unsafe[name] = problem
+    return unsafe
+
+
+def _first_problem(
+    blocks: list[Block],
+    evaluator: Evaluator,
+    context: PrimitiveContext,
+    bases: list[Path],
+) -> Problem | None:
+    invalid = invalid_type_constraints(blocks)
+    if invalid:
+        return invalid[0]
+    for block in blocks:
+        problem = (
+            _scalar_for_each(block, evaluator, context)
+            or self_reference(block, blocks)
+            or special_file(block, evaluator, bases)
+        )
+        if problem is not None:
+            return problem
+    return None
+
+
+def _static_scope(
+    module: ModuleFiles, overrides: dict[str, Definition], blocks: list[Block]
+) -> ModuleScope:
+    """Build a scope from the source alone: defaults, `.tfvars` values and locals."""
+    scope = ModuleScope(path_module=module.relative)
+    for block in blocks:
+        if block.type == "variable" and block.labels:
+            default = block.attributes.get("default")
+            scope.variables[block.labels[0]] = Definition(
+                UNKNOWN, default, default is not None
+            )
+        elif block.type == "locals":
+            for name, attribute in block.attributes.items():
+                scope.locals[name] = Definition(UNKNOWN, attribute)
+    for name, definition in overrides.items():
+        if name in scope.variables:
+            scope.variables[name] = definition
+    return scope
+
+
+def _scalar_for_each(
+    block: Block, evaluator: Evaluator, context: PrimitiveContext
+) -> Problem | None:
+    for dynamic in _dynamic_blocks(block):
+        attribute = dynamic.attributes.get("for_each")
+        if attribute is None or attribute.expression is None:
+            continue
+        value = evaluator.evaluate(attribute.expression, attribute.source)
+        kind = _SCALAR_NAMES.get(type(value))
+        if kind is None or isinstance(value, Unresolved):
+            kind = primitive_kind(attribute.expression, attribute.source, context)
+        if kind is None:
+            continue
+        label = dynamic.labels[0] if dynamic.labels else ""
+        message = (
+            f'invalid for_each in dynamic "{label}": a {kind} is not a collection; '
+            "Terraform rejects this, so the file was left out"
+        )
+        return attribute.span, message
+    return None
+
+
+def _dynamic_blocks(block: Block) -> list[Block]:
+    """Return the `dynamic` blocks in a block, except inside another's `content`."""
+    found = []
+    for child in block.blocks:
+        if child.type == "dynamic":
+            found.append(child)
+        else:
+            found.extend(_dynamic_blocks(child))
+    return found

@@ -1,0 +1,340 @@
+"""Configurations that crash or hang tfparse 0.6.22, loaded in a subprocess.
+
+Each case runs the loader in a child Python, so a guard that stops working
+fails one test instead of ending the whole test run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mfa_guard.loaders.hcl_source import SourceFile, make_parser, parse_hcl
+from mfa_guard.loaders.terraform import load_terraform_module
+from mfa_guard.loaders.terraform_blocks import hcl_blocks
+from mfa_guard.loaders.terraform_references import self_reference
+from mfa_guard.model import DiagnosticKind
+
+REPOSITORY = Path(__file__).parent.parent.parent
+# Maximum seconds one load may take; a guard that fails makes tfparse hang.
+LOAD_TIMEOUT = 60
+
+LOADER = """
+import json, sys
+from pathlib import Path
+from mfa_guard.loaders.terraform import load_terraform_module
+
+result = load_terraform_module(Path(sys.argv[1]), [])
+print(json.dumps({
+    "documents": [document.name for document in result.documents],
+    "diagnostics": [
+        [d.kind.value, Path(d.span.path).name, d.span.line, d.span.column, d.message]
+        for d in result.diagnostics
+    ],
+}))
+"""
+
+POLICY = (
+    'resource "aws_iam_policy" "ok" {\n'
+    '  policy = jsonencode({ Statement = [{ Effect = "Deny", Action = "*", '
+    'Resource = "*" }] })\n'
+    "}\n"
+)
+
+
+def load_isolated(directory: Path, files: dict[str, str]) -> dict[str, Any]:
+    for name, text in files.items():
+        path = directory / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    completed = subprocess.run(
+        [sys.executable, "-c", LOADER, str(directory)],
+        capture_output=True,
+        text=True,
+        timeout=LOAD_TIMEOUT,
+        cwd=REPOSITORY,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    output: dict[str, Any] = json.loads(completed.stdout)
+    return output
+
+
+def test_scalar_dynamic_for_each(tmp_path: Path) -> None:
+    output = load_isolated(
+        tmp_path,
+        {
+            "ok.tf": POLICY,
+            "main.tf": 'data "aws_iam_policy_document" "d" {\n'
+            '  dynamic "statement" {\n    for_each = "abc"\n'
+            '    content {\n      actions = ["s3:GetObject"]\n    }\n  }\n}\n',
+        },
+    )
+
+    assert output["documents"] == ["aws_iam_policy.ok"]
+    assert output["diagnostics"] == [
+        [
+            "parse-error",
+            "main.tf",
+            3,
+            5,
+            'invalid for_each in dynamic "statement": a string is not a collection; '
+            "Terraform rejects this, so the file was left out",
+        ]
+    ]
+
+
+def test_scalar_for_each_from_tfvars(tmp_path: Path) -> None:
+    output = load_isolated(
+        tmp_path,
+        {
+            "main.tf": 'variable "items" {\n  default = ["a"]\n}\n'
+            'data "aws_iam_policy_document" "d" {\n'
+            '  dynamic "statement" {\n    for_each = var.items\n'
+            "    content {}\n  }\n}\n",
+            "terraform.tfvars": "items = true\n",
+        },
+    )
+
+    assert [d[2:4] for d in output["diagnostics"]] == [[6, 5]]
+    assert "a bool is not a collection" in output["diagnostics"][0][4]
+
+
+@pytest.mark.parametrize(
+    ("expression", "kind"),
+    [
+        ("path.root", "string"),
+        ("terraform.workspace", "string"),
+        ("count.index", "number"),
+    ],
+)
+def test_scalar_reference_for_each(tmp_path: Path, expression: str, kind: str) -> None:
+    output = load_isolated(
+        tmp_path,
+        {
+            "main.tf": 'data "aws_iam_policy_document" "d" {\n'
+            f'  dynamic "statement" {{\n    for_each = {expression}\n'
+            "    content {}\n  }\n}\n",
+        },
+    )
+
+    assert f"a {kind} is not a collection" in output["diagnostics"][0][4]
+
+
+def test_self_referring_for_each(tmp_path: Path) -> None:
+    output = load_isolated(
+        tmp_path,
+        {
+            "ok.tf": POLICY,
+            "main.tf": 'resource "aws_iam_policy" "p" {\n'
+            "  for_each = aws_iam_policy.p.arn\n}\n"
+            'output "o" {\n  value = 1\n}\n',
+        },
+    )
+
+    assert output["documents"] == ["aws_iam_policy.ok"]
+    assert output["diagnostics"] == [
+        [
+            "parse-error",
+            "main.tf",
+            2,
+            3,
+            "the for_each of aws_iam_policy.p depends on aws_iam_policy.p itself; "
+            "Terraform rejects this dependency cycle, so the file was left out",
+        ]
+    ]
+
+
+def test_module_calling_itself(tmp_path: Path) -> None:
+    output = load_isolated(
+        tmp_path,
+        {"ok.tf": POLICY, "main.tf": 'module "again" {\n  source = "./"\n}\n'},
+    )
+
+    assert output["documents"] == ["aws_iam_policy.ok"]
+    assert output["diagnostics"][0][:4] == ["parse-error", "main.tf", 1, 1]
+    assert "module cycle" in output["diagnostics"][0][4]
+
+
+def test_child_module_invalid_type(tmp_path: Path) -> None:
+    output = load_isolated(
+        tmp_path,
+        {
+            "main.tf": 'module "c" {\n  source = "./child"\n}\n',
+            "child/types.tf": 'variable "x" {\n  type = lsit(string)\n}\n',
+            "child/main.tf": POLICY,
+        },
+    )
+
+    assert output["documents"] == ["module.c.aws_iam_policy.ok"]
+    assert output["diagnostics"] == []
+
+
+def test_child_module_scalar_for_each(tmp_path: Path) -> None:
+    output = load_isolated(
+        tmp_path,
+        {
+            "main.tf": 'module "c" {\n  source = "./child"\n}\n',
+            "child/main.tf": 'data "aws_iam_policy_document" "d" {\n'
+            '  dynamic "statement" {\n    for_each = "abc"\n    content {}\n  }\n}\n',
+        },
+    )
+    (diagnostic,) = output["diagnostics"]
+
+    assert diagnostic[:4] == ["unresolved-policy", "main.tf", 1, 1]
+    assert "a string is not a collection" in diagnostic[4]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_file_of_named_pipe(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "policy.json")
+    output = load_isolated(
+        tmp_path,
+        {
+            "ok.tf": POLICY,
+            "main.tf": 'resource "aws_iam_policy" "p" {\n  policy = file("policy.json")\n}\n',
+        },
+    )
+
+    assert output["documents"] == ["aws_iam_policy.ok"]
+    assert output["diagnostics"] == [
+        [
+            "parse-error",
+            "main.tf",
+            2,
+            3,
+            '"policy.json" is not a regular file; reading it would block, '
+            "so the file was left out",
+        ]
+    ]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_terraform_file_named_pipe(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.tf")
+    output = load_isolated(tmp_path, {"ok.tf": POLICY})
+
+    assert output["documents"] == ["aws_iam_policy.ok"]
+    assert output["diagnostics"] == [
+        [
+            "parse-error",
+            "pipe.tf",
+            1,
+            1,
+            f"{tmp_path / 'pipe.tf'} was not read: it is not a regular file",
+        ]
+    ]
+
+
+def test_cycle_through_other_block_named() -> None:
+    text = (
+        'resource "aws_iam_policy" "a" {\n  for_each = aws_iam_policy.b\n}\n'
+        'resource "aws_iam_policy" "b" {\n  for_each = aws_iam_policy.a\n}\n'
+    )
+    source = SourceFile("main.tf", "main.tf", text, text.encode("utf-8"))
+    parse_hcl(source, make_parser())
+    blocks = hcl_blocks(source)
+    problem = self_reference(blocks[0], blocks)
+
+    assert problem is not None
+    assert problem[1].startswith(
+        "the for_each of aws_iam_policy.a depends on aws_iam_policy.a itself "
+        "through aws_iam_policy.b;"
+    )
+
+
+def test_for_each_on_other_block_allowed() -> None:
+    text = (
+        'resource "aws_iam_policy" "a" {\n  for_each = aws_iam_policy.b\n}\n'
+        'resource "aws_iam_policy" "b" {\n  name = aws_iam_policy.a\n}\n'
+    )
+    source = SourceFile("main.tf", "main.tf", text, text.encode("utf-8"))
+    parse_hcl(source, make_parser())
+    blocks = hcl_blocks(source)
+
+    assert self_reference(blocks[0], blocks) is None
+
+
+def nested_policy(depth: int) -> str:
+    action = "[" * depth + '"s3:GetObject"' + "]" * depth
+    return (
+        'resource "aws_iam_policy" "deep" {\n'
+        '  policy = jsonencode({ Statement = [{ Effect = "Deny", '
+        f'Action = {action}, Resource = "*" }}] }})\n'
+        "}\n"
+    )
+
+
+def test_deep_nesting_left_out(tmp_path: Path) -> None:
+    (tmp_path / "ok.tf").write_text(POLICY, encoding="utf-8")
+    (tmp_path / "deep.tf").write_text(nested_policy(1000), encoding="utf-8")
+    result = load_terraform_module(tmp_path, [])
+    (diagnostic,) = result.diagnostics
+
+    assert [d.name for d in result.documents] == ["aws_iam_policy.ok"]
+    assert diagnostic.span.path == str(tmp_path / "deep.tf")
+    assert diagnostic.message == (
+        "expressions nested too deeply (a syntax tree deeper than 320 levels); "
+        "the file was left out"
+    )
+
+
+def test_nesting_below_limit_loaded(tmp_path: Path) -> None:
+    (tmp_path / "deep.tf").write_text(nested_policy(90), encoding="utf-8")
+    result = load_terraform_module(tmp_path, [])
+
+    assert [d.name for d in result.documents] == ["aws_iam_policy.deep"]
+    assert result.diagnostics[0].kind is DiagnosticKind.PARSE_ERROR
+    assert "expected a string" in result.diagnostics[0].message
+
+
+def test_deep_tfvars_left_out(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(POLICY, encoding="utf-8")
+    (tmp_path / "terraform.tfvars").write_text(
+        "actions = " + "[" * 1000 + "]" * 1000 + "\n", encoding="utf-8"
+    )
+    result = load_terraform_module(tmp_path, [])
+    (diagnostic,) = result.diagnostics
+
+    assert diagnostic.span.path == str(tmp_path / "terraform.tfvars")
+    assert diagnostic.message.startswith("expressions nested too deeply")
+    assert [d.name for d in result.documents] == ["aws_iam_policy.ok"]
+
+
+def test_deep_template_reported(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_iam_policy" "p" {\n  policy = templatefile("p.tpl", {})\n}\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "p.tpl").write_text(
+        "%{ if true }" * 400 + "[]" + "%{ endif }" * 400, encoding="utf-8"
+    )
+    result = load_terraform_module(tmp_path, [])
+    (diagnostic,) = result.diagnostics
+
+    assert diagnostic.kind is DiagnosticKind.PARSE_ERROR
+    assert diagnostic.span.path == str(tmp_path / "p.tpl")
+    assert diagnostic.message.startswith(
+        "invalid template: expressions nested too deeply"
+    )
+
+
+def test_deep_json_syntax_reported(tmp_path: Path) -> None:
+    action: object = "s3:GetObject"
+    for _ in range(200):
+        action = [action]
+    document = {
+        "data": {"aws_iam_policy_document": {"d": {"statement": [{"actions": action}]}}}
+    }
+    (tmp_path / "main.tf.json").write_text(json.dumps(document), encoding="utf-8")
+    result = load_terraform_module(tmp_path, [])
+    (diagnostic,) = result.diagnostics
+
+    assert diagnostic.kind is DiagnosticKind.PARSE_ERROR
+    assert diagnostic.message == "invalid JSON syntax: nesting deeper than 200 levels"
