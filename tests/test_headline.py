@@ -74,6 +74,9 @@ def test_examples_folder_scans(tmp_path, run_scan):
     assert rules == [
         "access-key-bypass",
         "console-bypass-null",
+        "console-user-not-covered",
+        "exemption-not-allowed",
         "password-change-blocked",
+        "user-path-not-matched",
     ]
     assert result.code == 1

@@ -14,8 +14,10 @@ LAYOUTS = Path(__file__).parent / "fixtures" / "layouts"
 EXPECTED = {
     "tf-module-with-policy-files": [
         ("password-change-blocked", "policies/force_mfa.json", 10, 5),
+        ("exemption-not-allowed", "policies/force_mfa.json", 10, 5),
     ],
     "tf-partition-aware": [
+        ("exemption-not-allowed", "main.tf", 26, 3),
         ("access-key-bypass", "main.tf", 42, 7),
     ],
     "tf-environments": [
@@ -26,6 +28,7 @@ EXPECTED = {
     ],
     "cdk-output": [
         ("password-change-blocked", "cdk.out/IamStack.template.json", 29, 7),
+        ("exemption-not-allowed", "cdk.out/IamStack.template.json", 29, 7),
     ],
     "sam-app": [
         ("console-bypass-null", "template.yaml", 28, 17),

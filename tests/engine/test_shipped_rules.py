@@ -228,7 +228,8 @@ ALLOW_WITH_DENY = """{
 
 def test_ifexists_allow_covered_by_deny(tmp_path, run_scan):
     result = scan_policy(tmp_path, run_scan, ALLOW_WITH_DENY)
-    assert result.findings == []
+    # The only Allow requires MFA, so the exemptions grant nothing without MFA.
+    assert [f["rule_name"] for f in result.findings] == ["exemption-not-allowed"]
 
 
 def test_ifexists_allow_alone_reported(tmp_path, run_scan):

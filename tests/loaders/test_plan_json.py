@@ -107,4 +107,8 @@ def test_plan_scan_reports_headline_by_address(run_scan):
 
 def test_fixed_plan_reports_no_lockout(run_scan):
     result = run_scan(PLAN.with_name("plan_fixed.json"))
-    assert [f["rule_name"] for f in result.findings] == ["unresolved-policy"]
+    # The policy exempts the enrollment actions but grants only GetUser.
+    assert [f["rule_name"] for f in result.findings] == [
+        "exemption-not-allowed",
+        "unresolved-policy",
+    ]

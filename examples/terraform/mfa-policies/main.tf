@@ -20,6 +20,12 @@ resource "aws_iam_policy" "force_mfa" {
         Resource = "arn:aws:iam::*:mfa/*"
       },
       {
+        Sid      = "AllowViewAccountInfo"
+        Effect   = "Allow"
+        Action   = ["iam:GetAccountPasswordPolicy", "iam:ListVirtualMFADevices"]
+        Resource = "*"
+      },
+      {
         Sid    = "DenyAllExceptListedIfNoMFA"
         Effect = "Deny"
         NotAction = [

@@ -1,0 +1,268 @@
+"""Rules that need every policy reaching an IAM user, through `mfa-guard scan`.
+
+The fixtures declare a group carrying AWS's documented self-service MFA
+policy, two console users in the group (alice with the path /engineering/,
+and bob), both required to set a new password at first sign-in, and carol,
+a console user in no group.
+"""
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures" / "policy_sets"
+
+LAYOUTS = {
+    "terraform": [
+        ("console-user-not-covered", "main.tf", 17, 1),
+        ("user-path-not-matched", "main.tf", 55, 3),
+        ("user-path-not-matched", "main.tf", 67, 3),
+        ("password-change-blocked", "main.tf", 78, 3),
+    ],
+    "cloudformation": [
+        ("user-path-not-matched", "users.yaml", 17, 17),
+        ("user-path-not-matched", "users.yaml", 25, 17),
+        ("password-change-blocked", "users.yaml", 33, 17),
+        ("console-user-not-covered", "users.yaml", 68, 3),
+    ],
+}
+
+# A group whose MFA deny exempts the password actions, while its Allow
+# statements grant only the enrollment actions.
+EXEMPTION_MODULE = """\
+resource "aws_iam_group" "engineers" {
+  name = "engineers"
+}
+
+resource "aws_iam_user" "dave" {
+  name = "dave"
+}
+
+resource "aws_iam_user_group_membership" "dave" {
+  user   = aws_iam_user.dave.name
+  groups = [aws_iam_group.engineers.name]
+}
+
+resource "aws_iam_group_policy_attachment" "force_mfa" {
+  group      = aws_iam_group.engineers.name
+  policy_arn = aws_iam_policy.force_mfa.arn
+}
+
+resource "aws_iam_policy" "force_mfa" {
+  name = "force-mfa"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "AllowManageOwnUserMFA"
+        Effect   = "Allow"
+        Action   = ["iam:EnableMFADevice", "iam:GetUser", "iam:ListMFADevices", "iam:ResyncMFADevice"]
+        Resource = "arn:aws:iam::*:user/$${aws:username}"
+      },
+      {
+        Sid      = "AllowManageOwnVirtualMFADevice"
+        Effect   = "Allow"
+        Action   = ["iam:CreateVirtualMFADevice", "iam:ListVirtualMFADevices"]
+        Resource = "*"
+      },
+      {
+        Sid    = "DenyAllExceptListedIfNoMFA"
+        Effect = "Deny"
+        NotAction = [
+          "iam:ChangePassword",
+          "iam:GetAccountPasswordPolicy",
+          "iam:CreateVirtualMFADevice",
+          "iam:EnableMFADevice",
+          "iam:GetUser",
+          "iam:ListMFADevices",
+          "iam:ListVirtualMFADevices",
+          "iam:ResyncMFADevice",
+          "sts:GetSessionToken",
+        ]
+        Resource  = "*"
+        Condition = { BoolIfExists = { "aws:MultiFactorAuthPresent" = "false" } }
+      },
+    ]
+  })
+}
+"""
+
+CHANGE_PASSWORD_ATTACHMENT = """
+resource "aws_iam_group_policy_attachment" "change_password" {
+  group      = aws_iam_group.engineers.name
+  policy_arn = "arn:aws:iam::aws:policy/IAMUserChangePassword"
+}
+"""
+
+UNKNOWN_ARN = "arn:aws:iam::123456789012:policy/corp-mfa"
+
+# A console user whose only policy is one the engine does not know.
+UNKNOWN_POLICY_USER = f"""
+resource "aws_iam_user" "erin" {{
+  name = "erin"
+}}
+
+resource "aws_iam_user_login_profile" "erin" {{
+  user = aws_iam_user.erin.name
+}}
+
+resource "aws_iam_user_policy_attachment" "erin" {{
+  user       = aws_iam_user.erin.name
+  policy_arn = "{UNKNOWN_ARN}"
+}}
+"""
+
+
+def copy_layout(tmp_path, name):
+    root = tmp_path / name
+    shutil.copytree(FIXTURES / name, root)
+    return root
+
+
+def write_module(tmp_path, text):
+    (tmp_path / "main.tf").write_text(textwrap.dedent(text))
+    return tmp_path
+
+
+def located(result, root):
+    return [
+        (
+            f["rule_name"],
+            Path(f["path"]).relative_to(root).as_posix(),
+            f["line"],
+            f["column"],
+        )
+        for f in result.findings
+    ]
+
+
+def finding(result, rule_name):
+    matches = [f for f in result.findings if f["rule_name"] == rule_name]
+    assert len(matches) == 1, [f["rule_name"] for f in result.findings]
+    return matches[0]
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_layout_findings(tmp_path, run_scan, layout):
+    root = copy_layout(tmp_path, layout)
+    result = run_scan(root, "--no-cache")
+    assert located(result, root) == LAYOUTS[layout]
+    assert result.code == 1
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_password_change_names_group_users(tmp_path, run_scan, layout):
+    root = copy_layout(tmp_path, layout)
+    message = finding(run_scan(root, "--no-cache"), "password-change-blocked")[
+        "message"
+    ]
+    assert message.endswith(
+        "; affected users: alice (must set a new password at the next sign-in),"
+        " bob (must set a new password at the next sign-in)"
+    )
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_path_finding_names_user(tmp_path, run_scan, layout):
+    root = copy_layout(tmp_path, layout)
+    result = run_scan(root, "--no-cache")
+    messages = [f["message"] for f in result.findings if f["rule_id"] == "MFA006"]
+    assert len(messages) == 2
+    for message in messages:
+        assert "alice has the path /engineering/" in message
+        assert "arn:aws:iam::123456789012:user/engineering/alice" in message
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_uncovered_console_user_named(tmp_path, run_scan, layout):
+    root = copy_layout(tmp_path, layout)
+    found = finding(run_scan(root, "--no-cache"), "console-user-not-covered")
+    assert found["message"].startswith("IAM user carol has a console password")
+    assert found["severity"] == "warning"
+
+
+def test_password_expiry_names_user(tmp_path, run_scan):
+    root = copy_layout(tmp_path, "terraform")
+    policy = """
+resource "aws_iam_account_password_policy" "strict" {
+  max_password_age = 90
+}
+"""
+    (root / "account.tf").write_text(policy)
+    text = (root / "main.tf").read_text()
+    text = text.replace(
+        "user                    = aws_iam_user.bob.name\n  password_reset_required = true",
+        "user                    = aws_iam_user.bob.name\n  password_reset_required = false",
+    )
+    (root / "main.tf").write_text(text)
+    message = finding(run_scan(root, "--no-cache"), "password-change-blocked")[
+        "message"
+    ]
+    assert message.endswith(
+        "; affected users: alice (must set a new password at the next sign-in),"
+        " bob (password expires after 90 days)"
+    )
+
+
+def test_exemption_without_allow_reported(tmp_path, run_scan):
+    root = write_module(tmp_path, EXEMPTION_MODULE)
+    result = run_scan(root, "--no-cache")
+    assert located(result, root) == [("exemption-not-allowed", "main.tf", 36, 7)]
+    message = result.findings[0]["message"]
+    assert message == (
+        'statement "DenyAllExceptListedIfNoMFA" exempts iam:ChangePassword,'
+        " iam:GetAccountPasswordPolicy for an IAM user signed in to the console"
+        " without MFA, but no Allow in the policies of user dave grants the"
+        " exempted requests, so they are still implicitly denied"
+    )
+
+
+def test_change_password_policy_clears_exemption(tmp_path, run_scan):
+    root = write_module(tmp_path, EXEMPTION_MODULE + CHANGE_PASSWORD_ATTACHMENT)
+    result = run_scan(root, "--no-cache")
+    assert result.findings == []
+    assert result.code == 0
+
+
+def test_unknown_policy_marks_partial_set(tmp_path, run_scan):
+    text = EXEMPTION_MODULE.replace(
+        "groups = [aws_iam_group.engineers.name]",
+        "groups = [aws_iam_group.engineers.name]\n}\n\n"
+        'resource "aws_iam_user_group_membership" "erin" {\n'
+        "  user   = aws_iam_user.erin.name\n"
+        "  groups = [aws_iam_group.engineers.name]",
+    )
+    root = write_module(tmp_path, text + UNKNOWN_POLICY_USER)
+    message = finding(run_scan(root, "--no-cache"), "exemption-not-allowed")["message"]
+    assert "the policies of users dave and erin" in message
+    assert message.endswith(
+        f" (based on a partial policy set: {UNKNOWN_ARN}, attached to user erin,"
+        " is neither defined here nor a bundled AWS managed policy)"
+    )
+
+
+def test_unknown_policy_may_cover_console_user(tmp_path, run_scan):
+    root = write_module(tmp_path, UNKNOWN_POLICY_USER)
+    result = run_scan(root, "--no-cache", "--fail-on", "info")
+    assert located(result, root) == [("unresolved-policy", "main.tf", 2, 1)]
+    assert result.findings[0]["message"] == (
+        "console-user-not-covered was not checked for user erin, because its"
+        f" policy set may be incomplete: {UNKNOWN_ARN}, attached to user erin, is"
+        " neither defined here nor a bundled AWS managed policy"
+    )
+    assert result.findings[0]["severity"] == "info"
+
+
+def test_known_policy_leaves_user_uncovered(tmp_path, run_scan):
+    text = UNKNOWN_POLICY_USER.replace(
+        UNKNOWN_ARN, "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    )
+    root = write_module(tmp_path, text)
+    result = run_scan(root, "--no-cache")
+    assert located(result, root) == [("console-user-not-covered", "main.tf", 2, 1)]
+    assert result.findings[0]["message"].endswith(
+        "; policies that reach the user: AWS managed policy ReadOnlyAccess (v87)"
+        " attached to user erin"
+    )
