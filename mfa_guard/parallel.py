@@ -1,0 +1,561 @@
+"""Load and analyze scan units, in worker processes or in this process.
+
+A unit is what one loader reads as a whole: a file, or a Terraform module
+directory. Each worker receives the analyzer once, when it starts, then
+loads and analyzes one unit at a time and sends back a `UnitReport`.
+Reports are returned in unit order, so the output does not depend on the
+number of workers.
+
+Workers also isolate crashes. tfparse is a Go extension, and a Go panic
+ends the whole process instead of raising an exception. When a worker
+dies, or runs longer than the timeout, its unit gets a parse-error
+finding, a new worker takes its place and the scan goes on. With one job
+everything runs in this process, without that protection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import dataclasses
+import logging
+import os
+import signal
+import sys
+import time
+from collections import defaultdict, deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mfa_guard.discover import is_terraform
+from mfa_guard.engine.runner import Analyzer
+from mfa_guard.loaders.base import LoadResult
+from mfa_guard.loaders.dispatch import load_file
+from mfa_guard.model import Diagnostic, DiagnosticKind, Finding, SourceSpan
+from mfa_guard.scan import _internal_error, _unresolved_parts
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.context import ForkContext, ForkServerContext, SpawnContext
+    from multiprocessing.process import BaseProcess
+
+    from mfa_guard.cache import ResultCache
+
+logger = logging.getLogger(__name__)
+
+# Maximum time in seconds to wait for a new worker process to import the
+# engine and receive the analyzer.
+START_TIMEOUT = 120.0
+
+# Maximum number of units other than Terraform modules sent to a worker at once.
+MAX_BATCH = 16
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One file, or one Terraform module directory, that a loader reads as a whole.
+
+    `name` is the display path of the file or directory, and `files` the
+    discovered files it stands for. A Terraform module is evaluated with
+    every `.tf` and `.tf.json` file of its directory.
+    """
+
+    name: str
+    path: Path
+    files: tuple[Path, ...]
+    terraform: bool
+    max_bytes: int
+
+    def load(self) -> LoadResult:
+        if not self.terraform:
+            return load_file(self.path, self.max_bytes)
+        from mfa_guard.loaders.terraform import load_terraform_module
+
+        oversized = _oversized_terraform_file(self.path, self.max_bytes)
+        if oversized is not None:
+            return _oversized_module_result(self.path, *oversized, self.max_bytes)
+        return load_terraform_module(self.path, list(self.files))
+
+
+def _oversized_terraform_file(
+    directory: Path, max_bytes: int
+) -> tuple[Path, int] | None:
+    """Return the first Terraform file of `directory` over the size limit, and its size."""
+    try:
+        entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+    except OSError:
+        return None
+    for entry in entries:
+        if not is_terraform(Path(entry.name)):
+            continue
+        try:
+            size = entry.stat().st_size
+        except OSError:
+            continue
+        if size > max_bytes:
+            return Path(entry.path), size
+    return None
+
+
+def _oversized_module_result(
+    directory: Path, path: Path, size: int, max_bytes: int
+) -> LoadResult:
+    """Skip a module with a file over the size limit, reporting it when it mentions IAM.
+
+    The loader evaluates every file of a module together, so the whole
+    module is left out. The first 64 KiB of the file decide whether it
+    looks like it declares IAM resources.
+    """
+    from mfa_guard.loaders.terraform import IAM_MARKERS
+
+    problem = f"{path} is larger than the {max_bytes:,}-byte limit ({size:,} bytes)"
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(65536).decode("utf-8", "replace")
+    except OSError:
+        head = ""
+    if not any(marker in head for marker in IAM_MARKERS):
+        return LoadResult(relevant=False, note=f"module not loaded: {problem}")
+    message = f"{problem}; Terraform module {directory} was not checked (raise max-file-size to check it)"
+    span = SourceSpan.point(str(path), 1, 1)
+    return LoadResult(
+        diagnostics=[Diagnostic(DiagnosticKind.UNRESOLVED, span, message)]
+    )
+
+
+def make_units(files: Sequence[Path], max_bytes: int) -> list[Unit]:
+    """Group Terraform files by module directory; every other file is its own unit."""
+    units: list[Unit] = []
+    modules: dict[Path, list[Path]] = defaultdict(list)
+    for path in files:
+        if is_terraform(path):
+            modules[path.parent].append(path)
+        else:
+            units.append(Unit(str(path), path, (path,), False, max_bytes))
+    for directory, members in modules.items():
+        units.append(Unit(str(directory), directory, tuple(members), True, max_bytes))
+    return units
+
+
+@dataclass
+class UnitReport:
+    """What the scan keeps of one unit: its findings and the facts `--verbose` lists.
+
+    `read` is False when the unit contains nothing IAM-related, and `note`
+    then gives the reason it was skipped. `complete` is False when the unit could not be
+    checked (an internal error, a crashed worker, a timeout), so the report
+    must not be cached.
+    """
+
+    name: str
+    read: bool
+    note: str = ""
+    documents: int = 0
+    unresolved: list[tuple[str, str]] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    complete: bool = True
+
+
+def analyze_unit(unit: Unit, analyzer: Analyzer, debug: bool = False) -> UnitReport:
+    """Load one unit and run the analyzer on its documents and diagnostics."""
+    complete = True
+    try:
+        loaded = unit.load()
+    except Exception as error:
+        if debug:
+            raise
+        loaded = _internal_error(unit.name, error)
+        complete = False
+
+    read = loaded.relevant or bool(loaded.diagnostics)
+    return UnitReport(
+        name=unit.name,
+        read=read,
+        note="" if read else loaded.note or "no IAM policies",
+        documents=len(loaded.documents),
+        unresolved=_unresolved_parts(loaded),
+        findings=analyzer.analyze_result(loaded),
+        complete=complete,
+    )
+
+
+def failed_unit_report(unit: Unit, analyzer: Analyzer, reason: str) -> UnitReport:
+    """Report a unit that could not be checked as a parse error on its first file."""
+    path = str(unit.files[0]) if unit.files else unit.name
+    message = f"not checked: {reason}"
+    diagnostic = Diagnostic(
+        DiagnosticKind.PARSE_ERROR, SourceSpan.point(path, 1, 1), message
+    )
+    findings = analyzer.analyze([], [diagnostic])
+    return UnitReport(unit.name, read=True, findings=findings, complete=False)
+
+
+@dataclass
+class WorkerState:
+    """Settings that every worker receives once, when it starts."""
+
+    analyzer: Analyzer
+    cache: ResultCache | None = None
+    debug: bool = False
+
+
+def process_unit(unit: Unit, state: WorkerState) -> UnitReport:
+    """Return the cached report of `unit`, or analyze it and cache the result."""
+    cache = state.cache
+    key = cache.key(unit) if cache is not None else None
+    if cache is not None and key is not None:
+        cached = cache.get(key.value)
+        if cached is not None:
+            return cached
+
+    report = analyze_unit(unit, state.analyzer, state.debug)
+    if cache is None or key is None or not report.complete:
+        return report
+
+    # A file that changed while it was loaded must not be cached under the
+    # key of its earlier content.
+    if key.unchanged():
+        cache.put(key.value, report)
+    return report
+
+
+def default_jobs() -> int:
+    """Return the number of CPUs this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+class WorkerError(Exception):
+    """An exception raised inside a worker process and not handled there."""
+
+
+class RemoteTraceback(Exception):
+    """The formatted traceback of a WorkerError, shown by `--debug` as its cause."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+def analyze_units(
+    units: Sequence[Unit],
+    analyzer: Analyzer,
+    jobs: int = 1,
+    cache: ResultCache | None = None,
+    debug: bool = False,
+    timeout: float | None = None,
+) -> list[UnitReport]:
+    """Analyze every unit and return the reports in unit order.
+
+    With `jobs` 1 the units run in this process. Otherwise up to `jobs`
+    worker processes run them, except that a single unit that is not
+    Terraform runs here too, because starting a worker would only add
+    time. `timeout` is the maximum time in seconds one unit may take in
+    a worker. Raises WorkerError for an exception inside a worker.
+    """
+    isolate = any(unit.terraform for unit in units)
+    if jobs <= 1 or not units or (len(units) == 1 and not isolate):
+        state = WorkerState(analyzer, cache, debug)
+        return [process_unit(unit, state) for unit in units]
+
+    size = min(jobs, len(units))
+    with WorkerPool(analyzer, size, cache, debug, timeout) as pool:
+        return pool.run(units)
+
+
+def _portable_analyzer(analyzer: Analyzer) -> Analyzer:
+    """Copy `analyzer` without the per-process values its context caches.
+
+    The context computes its scenarios on first use, and they hold objects
+    that cannot be pickled. A fresh context rebuilds them in each worker.
+    """
+    portable = copy.copy(analyzer)
+    portable.context = dataclasses.replace(analyzer.context)
+    return portable
+
+
+def _start_method_context() -> ForkContext | ForkServerContext | SpawnContext:
+    """Choose how to start workers: fork when it is safe, else a fork server or spawn.
+
+    Forking is fastest because the child shares the parent's imported
+    modules and analyzer. It is unsafe once the Go runtime of tfparse runs
+    in the parent (a test run, a library caller) or other threads exist,
+    and on macOS. A fork server is a clean process, started once, that
+    imports the engine and forks each worker from itself. Windows only
+    has spawn, which starts a new interpreter per worker.
+    """
+    # Imported here: a scan that runs in one process does not need them.
+    import multiprocessing
+    import threading
+
+    methods = multiprocessing.get_all_start_methods()
+    safe = (
+        sys.platform == "linux"
+        and "tfparse" not in sys.modules
+        and threading.active_count() == 1
+    )
+    if safe and "fork" in methods:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def _worker_main(connection: Connection, state: WorkerState) -> None:
+    """Serve batches of units from `connection` until the parent sends None or goes away.
+
+    The worker sends one report per unit as soon as it is ready, so the
+    parent can tell which unit a worker was running when it died.
+    """
+    # The parent handles Ctrl-C and stops the workers itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    connection.send(("ready",))
+    while True:
+        try:
+            batch = connection.recv()
+        except (EOFError, OSError):
+            return
+        if batch is None:
+            return
+        for index, unit in batch:
+            try:
+                report = process_unit(unit, state)
+            except Exception as error:
+                import traceback
+
+                summary = (
+                    f"{type(error).__name__}: {error} (while analyzing {unit.name})"
+                )
+                connection.send(("error", index, summary, traceback.format_exc()))
+                return
+            connection.send(("report", index, report))
+
+
+class _Worker:
+    """One worker process, its end of the pipe and the units it was sent.
+
+    `assigned` lists the units of the current batch without a report yet,
+    first the one being worked on. `started` is when that unit started.
+    """
+
+    def __init__(self, state: WorkerState) -> None:
+        context = _start_method_context()
+        parent_end, child_end = context.Pipe()
+        self.connection = parent_end
+        self.process: BaseProcess = context.Process(
+            target=_worker_main, args=(child_end, state), daemon=True
+        )
+        self.process.start()
+        child_end.close()
+        self.assigned: deque[int] = deque()
+        self.started = 0.0
+
+    def wait_ready(self) -> None:
+        if not self.connection.poll(START_TIMEOUT):
+            raise WorkerError(
+                f"a worker process did not start within {START_TIMEOUT:g} seconds; rerun with --jobs 1"
+            )
+        try:
+            message = self.connection.recv()
+        except (EOFError, OSError):
+            self.process.join(1)
+            raise WorkerError(
+                f"a worker process failed to start ({_exit_cause(self.process)}); rerun with --jobs 1"
+            ) from None
+        if message != ("ready",):
+            raise WorkerError(f"unexpected message from a worker process: {message!r}")
+
+    def assign(self, batch: list[tuple[int, Unit]]) -> None:
+        self.assigned.extend(index for index, _ in batch)
+        self.started = time.monotonic()
+        try:
+            self.connection.send(batch)
+        except OSError:
+            # The worker is gone. The next wait returns its closed pipe,
+            # and the unit is reported as not checked.
+            logger.debug("sending units to a worker failed", exc_info=True)
+
+    def stop(self, force: bool) -> None:
+        if not force and self.process.is_alive():
+            with contextlib.suppress(OSError):
+                self.connection.send(None)
+            self.process.join(1)
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.connection.close()
+
+
+def _exit_cause(process: BaseProcess) -> str:
+    code = process.exitcode
+    if code is None:
+        return "still running"
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
+class WorkerPool:
+    """Worker processes that load and analyze units, for one or more `run` calls.
+
+    Use it as a context manager: the workers start on entry and stop on
+    exit. Each worker receives the analyzer once. Terraform modules are
+    sent one at a time, other units in small batches to save round trips.
+    A slot whose worker died stays empty until another unit needs it.
+    """
+
+    def __init__(
+        self,
+        analyzer: Analyzer,
+        size: int,
+        cache: ResultCache | None = None,
+        debug: bool = False,
+        timeout: float | None = None,
+    ) -> None:
+        self.state = WorkerState(_portable_analyzer(analyzer), cache, debug)
+        self.analyzer = analyzer
+        self.timeout = timeout
+        self.slots: list[_Worker | None] = [None] * max(1, size)
+
+    def __enter__(self) -> WorkerPool:
+        # Start every process before waiting, so spawned workers import in parallel.
+        try:
+            for position in range(len(self.slots)):
+                self.slots[position] = _Worker(self.state)
+            for worker in self.slots:
+                assert worker is not None
+                worker.wait_ready()
+        except BaseException:
+            self.__exit__(*sys.exc_info())
+            raise
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        failed = exception[0] is not None
+        for position, worker in enumerate(self.slots):
+            if worker is not None:
+                # A worker still holding units is stopped at once.
+                worker.stop(force=failed or bool(worker.assigned))
+                self.slots[position] = None
+
+    def run(self, units: Sequence[Unit]) -> list[UnitReport]:
+        """Analyze `units` and return their reports in order."""
+        reports: list[UnitReport | None] = [None] * len(units)
+        # Terraform modules usually take longest, so they start first.
+        order = sorted(range(len(units)), key=lambda index: not units[index].terraform)
+        pending = deque(order)
+        while pending or self._busy():
+            self._assign(pending, units)
+            self._collect(pending, units, reports)
+        return [report for report in reports if report is not None]
+
+    def _busy(self) -> list[_Worker]:
+        return [w for w in self.slots if w is not None and w.assigned]
+
+    def _assign(self, pending: deque[int], units: Sequence[Unit]) -> None:
+        for position, worker in enumerate(self.slots):
+            if not pending:
+                return
+            if worker is None:
+                worker = _Worker(self.state)
+                self.slots[position] = worker
+                worker.wait_ready()
+            if not worker.assigned:
+                worker.assign(self._next_batch(pending, units))
+
+    def _next_batch(
+        self, pending: deque[int], units: Sequence[Unit]
+    ) -> list[tuple[int, Unit]]:
+        """Take the next Terraform module alone, or a batch of other units.
+
+        Batches shrink towards the end of the queue, so every worker stays
+        busy until the last unit.
+        """
+        first = pending.popleft()
+        batch = [(first, units[first])]
+        if units[first].terraform:
+            return batch
+        size = min(MAX_BATCH, len(pending) // (4 * len(self.slots)) + 1)
+        while pending and len(batch) < size and not units[pending[0]].terraform:
+            index = pending.popleft()
+            batch.append((index, units[index]))
+        return batch
+
+    def _collect(
+        self,
+        pending: deque[int],
+        units: Sequence[Unit],
+        reports: list[UnitReport | None],
+    ) -> None:
+        from multiprocessing.connection import wait
+
+        busy = self._busy()
+        handles: list[Any] = [worker.connection for worker in busy]
+        handles.extend(worker.process.sentinel for worker in busy)
+        ready = set(wait(handles, self._wait_seconds(busy)))
+        for worker in busy:
+            if worker.connection in ready or worker.process.sentinel in ready:
+                self._receive(worker, pending, units, reports)
+            elif self._expired(worker):
+                index = worker.assigned[0]
+                reason = f"loading took longer than {self.timeout:g} seconds"
+                logger.warning(
+                    "%s: %s; its worker was stopped", units[index].name, reason
+                )
+                self._discard(worker, pending)
+                reports[index] = failed_unit_report(units[index], self.analyzer, reason)
+
+    def _receive(
+        self,
+        worker: _Worker,
+        pending: deque[int],
+        units: Sequence[Unit],
+        reports: list[UnitReport | None],
+    ) -> None:
+        index = worker.assigned[0]
+        try:
+            message = worker.connection.recv()
+        except (EOFError, OSError):
+            worker.process.join(5)
+            cause = _exit_cause(worker.process)
+            logger.warning(
+                "%s: the worker process loading it died (%s)", units[index].name, cause
+            )
+            self._discard(worker, pending)
+            reason = f"the worker process loading it died ({cause}); a crash of the Terraform parser (tfparse) can cause this"
+            reports[index] = failed_unit_report(units[index], self.analyzer, reason)
+            return
+
+        if message[0] == "error":
+            _, _, summary, remote_traceback = message
+            raise WorkerError(summary) from RemoteTraceback(remote_traceback)
+        worker.assigned.popleft()
+        worker.started = time.monotonic()
+        reports[message[1]] = message[2]
+
+    def _discard(self, worker: _Worker, pending: deque[int]) -> None:
+        """Stop a failed worker and queue again the units it had not started."""
+        worker.assigned.popleft()
+        pending.extendleft(reversed(worker.assigned))
+        worker.assigned.clear()
+        worker.stop(force=True)
+        self.slots[self.slots.index(worker)] = None
+
+    def _wait_seconds(self, busy: list[_Worker]) -> float | None:
+        if self.timeout is None:
+            return None
+        now = time.monotonic()
+        remaining = [worker.started + self.timeout - now for worker in busy]
+        return max(0.0, min(remaining))
+
+    def _expired(self, worker: _Worker) -> bool:
+        if self.timeout is None:
+            return False
+        return time.monotonic() - worker.started > self.timeout
