@@ -10,7 +10,7 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from mfa_guard import __version__
@@ -36,6 +36,51 @@ def _add_rule_options(parser: argparse.ArgumentParser) -> None:
         default=[],
         type=Path,
         help="also load the rule files in DIR (repeatable)",
+    )
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid number {text!r}: expected a whole number of 1 or more"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"invalid value {value}: expected 1 or more")
+    return value
+
+
+def _add_speed_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--jobs",
+        metavar="N",
+        type=_positive_int,
+        help="number of worker processes that load and analyze files (default: one per CPU; 1 runs everything in one process)",
+    )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither read nor write the result cache in $XDG_CACHE_HOME/mfa-guard (default: ~/.cache/mfa-guard)",
+    )
+    parser.add_argument(
+        "--max-file-size",
+        metavar="BYTES",
+        type=_positive_int,
+        help="skip files larger than BYTES and list them with --verbose (default: the configuration's max-file-size, else 10485760)",
+    )
+
+
+def _add_fix_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--fix",
+        action="store_true",
+        help="rewrite files to apply the safe fixes that rules declare, then report the findings that remain",
+    )
+    parser.add_argument(
+        "--diff",
+        action="store_true",
+        help="print the safe fixes as a unified diff instead of writing files. The report goes only to --output, and the exit code counts the findings that the fixes do not cover",
     )
 
 
@@ -116,6 +161,8 @@ def _build_parser() -> argparse.ArgumentParser:
     scan.add_argument(
         "--debug", action="store_true", help="show tracebacks for internal errors"
     )
+    _add_speed_options(scan)
+    _add_fix_options(scan)
     _add_rule_options(scan)
 
     simulate = commands.add_parser(
@@ -135,6 +182,11 @@ def _build_parser() -> argparse.ArgumentParser:
     simulate.add_argument(
         "--resource",
         help="the resource ARN (default: the caller's own user for user actions, a device named 'phone' for MFA device actions, otherwise \"*\")",
+    )
+    simulate.add_argument(
+        "--principal",
+        metavar="USER",
+        help="make the request as this IAM user: its Terraform address (aws_iam_user.NAME), CloudFormation logical id or IAM name; the request is evaluated against the policies that reach the user, and the default resource is the user's own ARN",
     )
     simulate.add_argument(
         "--scenario",
@@ -180,20 +232,35 @@ def _use_colour() -> bool:
 def _run_scan(args: argparse.Namespace) -> int:
     from mfa_guard.engine.runner import Analyzer
     from mfa_guard.gate import gate, prepare
+    from mfa_guard.parallel import default_jobs
     from mfa_guard.scan import scan
 
     settings = prepare(args)
     analyzer = Analyzer(settings.rules, settings.context)
-    result = scan(
-        args.paths,
-        analyzer,
-        excludes=settings.excludes,
-        max_bytes=settings.max_bytes,
-        debug=args.debug,
-    )
-    if result.missing:
-        raise UsageError(f"path not found: {', '.join(result.missing)}")
-    gate(result, settings, args)
+    cache = None
+    if not args.no_cache:
+        from mfa_guard.cache import ResultCache
+
+        cache = ResultCache.open(analyzer, settings.max_bytes)
+
+    def run() -> ScanResult:
+        result = scan(
+            args.paths,
+            analyzer,
+            excludes=settings.excludes,
+            max_bytes=settings.max_bytes,
+            debug=args.debug,
+            jobs=args.jobs or default_jobs(),
+            cache=cache,
+        )
+        if result.missing:
+            raise UsageError(f"path not found: {', '.join(result.missing)}")
+        gate(result, settings, args)
+        return result
+
+    result = run()
+    if args.fix or args.diff:
+        result = _apply_fixes(args, result, run)
     if args.verbose:
         for path in result.files_read:
             print(f"read: {path}", file=sys.stderr)
@@ -202,13 +269,27 @@ def _run_scan(args: argparse.Namespace) -> int:
         for path, reason in result.unresolved:
             print(f"unresolved: {path}: {reason}", file=sys.stderr)
 
-    _write_output(_render_scan(args.format, settings.rules, result), args.output)
+    if not args.diff or args.output is not None:
+        _write_output(_render_scan(args.format, settings.rules, result), args.output)
 
     if settings.fail_on == "never":
         return EXIT_OK
     threshold = Severity.parse(settings.fail_on)
     failing = any(finding.severity >= threshold for finding in result.findings)
     return EXIT_FINDINGS if failing else EXIT_OK
+
+
+def _apply_fixes(
+    args: argparse.Namespace, result: ScanResult, rescan: Callable[[], ScanResult]
+) -> ScanResult:
+    """Apply the safe fixes, or print them with --diff, and return what remains."""
+    from mfa_guard.fix.command import run_fixes
+
+    outcome = run_fixes(result, write=not args.diff, rescan=rescan)
+    sys.stdout.write(outcome.diff)
+    for message in outcome.messages:
+        print(f"mfa-guard: {message}", file=sys.stderr)
+    return outcome.result
 
 
 def _run_init(args: argparse.Namespace) -> int:
@@ -316,6 +397,7 @@ def _run_simulate(args: argparse.Namespace) -> int:
         args.context,
         args.format,
         args.debug,
+        args.principal,
     )
     sys.stdout.write(output)
     return EXIT_OK

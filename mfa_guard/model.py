@@ -7,7 +7,7 @@ Lines and columns are 1-based, columns count characters (code points).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 class Severity(enum.IntEnum):
@@ -151,6 +151,25 @@ class Diagnostic:
     message: str
 
 
+@dataclass(frozen=True, slots=True)
+class Autofix:
+    """A safe edit that fixes a finding, declared by its rule's `autofix` key.
+
+    `kind` is "add-to-list" (add the `new` entries to the statement's
+    `element`), "replace-operator" (rename the condition operator `old` to
+    `new[0]`) or "replace-resource-variable" (rewrite the end `old` of the
+    statement's `element` entries to `new[0]`). `statement` is the span of the
+    statement to edit, and `description` describes the edit for people.
+    """
+
+    kind: str
+    statement: SourceSpan
+    element: str
+    old: str = ""
+    new: tuple[str, ...] = ()
+    description: str = ""
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class Finding:
     """One reported problem. Sorting orders findings by file and position."""
@@ -166,3 +185,74 @@ class Finding:
     message: str
     fix: str | None = None
     policy: str = ""
+    # Not compared, so a finding with and without its fix is the same finding.
+    autofix: Autofix | None = field(default=None, compare=False)
+
+
+class PrincipalKind(enum.Enum):
+    """The kinds of IAM identity that policies are attached to."""
+
+    USER = "user"
+    GROUP = "group"
+    ROLE = "role"
+
+
+@dataclass(frozen=True, slots=True)
+class LoginProfile:
+    """A console password of an IAM user.
+
+    `password_reset_required` is None when the loader could not resolve it.
+    """
+
+    span: SourceSpan
+    password_reset_required: bool | None = False
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An IAM user, group or role declared in one Terraform module or template.
+
+    `address` is the Terraform resource address or the CloudFormation logical
+    id, and `name` the IAM name when the source gives it. `path` is None when
+    it could not be resolved. `groups` contains the addresses of the groups
+    of the same module or template that a user is a member of. `policies`
+    contains the names of the PolicyDocuments of the same module or template
+    attached to the principal, inline or managed. `managed_policy_arns` lists
+    attached policies that the module or template does not define.
+    `unresolved` lists what could not be resolved, such as a group that is not
+    declared, so a policy set built from the principal may be incomplete.
+    """
+
+    kind: PrincipalKind
+    address: str
+    span: SourceSpan
+    name: str | None = None
+    path: str | None = "/"
+    groups: tuple[str, ...] = ()
+    policies: tuple[str, ...] = ()
+    managed_policy_arns: tuple[str, ...] = ()
+    login_profile: LoginProfile | None = None
+    unresolved: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """Name the principal for messages: its IAM name, or its address."""
+        return self.name or self.address
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordPolicy:
+    """The account password policy (`aws_iam_account_password_policy`).
+
+    `max_password_age` is in days. None or 0 means passwords never expire.
+    With `hard_expiry`, users cannot set a new password once theirs has
+    expired, and an administrator must reset it.
+    """
+
+    span: SourceSpan
+    max_password_age: int | None = None
+    hard_expiry: bool | None = False
+
+    @property
+    def passwords_expire(self) -> bool:
+        return bool(self.max_password_age)

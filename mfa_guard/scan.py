@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mfa_guard.discover import discover, is_terraform
 from mfa_guard.engine.runner import Analyzer
@@ -21,6 +22,9 @@ from mfa_guard.model import (
     PolicyDocument,
     SourceSpan,
 )
+
+if TYPE_CHECKING:
+    from mfa_guard.cache import ResultCache
 
 logger = logging.getLogger(__name__)
 
@@ -72,10 +76,21 @@ def _deduplicate(findings: set[Finding]) -> list[Finding]:
 
     A JSON file that Terraform reads with `file()` is also scanned on its own,
     so the same statement is reported twice, once naming the Terraform
-    resource. The named report is kept.
+    resource. The named report is kept. When a rule reports the statement
+    with a different message in the two, the file's own report is dropped
+    too, because the Terraform report is built from the module's users and
+    groups.
     """
+    named = {
+        (finding.path, finding.line, finding.column, finding.rule_id)
+        for finding in findings
+        if finding.policy != finding.path
+    }
     kept: dict[tuple[object, ...], Finding] = {}
     for finding in sorted(findings, key=lambda item: item.policy == item.path):
+        place = (finding.path, finding.line, finding.column, finding.rule_id)
+        if finding.policy == finding.path and place in named:
+            continue
         key = (
             finding.path,
             finding.line,
@@ -133,14 +148,33 @@ def scan(
     excludes: Sequence[str] = (),
     max_bytes: int = DEFAULT_MAX_BYTES,
     debug: bool = False,
+    jobs: int = 1,
+    cache: ResultCache | None = None,
 ) -> ScanResult:
+    """Discover, load and analyze every file under `paths`.
+
+    `jobs` is the number of worker processes (1 runs every unit in this
+    process) and `cache` reuses the reports of unchanged units. Neither
+    changes the result.
+    """
+    # Imported here because mfa_guard.parallel imports this module.
+    from mfa_guard.parallel import analyze_units, make_units
+
     started = time.perf_counter()
-    loaded, result = load_paths(paths, excludes, max_bytes, debug)
+    result = ScanResult()
+    discovery = discover(paths, excludes)
+    result.skipped.extend(discovery.skipped)
+    result.missing.extend(discovery.missing)
+    units = make_units(discovery.files, max_bytes)
     findings: set[Finding] = set()
-    for _, unit in loaded:
-        result.documents += len(unit.documents)
-        result.unresolved.extend(_unresolved_parts(unit))
-        findings.update(analyzer.analyze(unit.documents, unit.diagnostics))
+    for report in analyze_units(units, analyzer, jobs, cache, debug):
+        if report.read:
+            result.files_read.append(report.name)
+        else:
+            result.skipped.append((report.name, report.note))
+        result.documents += report.documents
+        result.unresolved.extend(report.unresolved)
+        findings.update(report.findings)
     result.findings = _deduplicate(findings)
     result.seconds = time.perf_counter() - started
     return result

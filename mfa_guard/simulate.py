@@ -1,4 +1,9 @@
-"""`mfa-guard simulate`: decide one request and explain which statements decided it."""
+"""`mfa-guard simulate`: decide one request and explain which statements decided it.
+
+With `--principal`, the request is made by one IAM user of a Terraform module
+or CloudFormation template and evaluated against every policy that reaches
+the user, each named with the way it reaches the user.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,13 @@ from mfa_guard.iam.scenarios import (
     mfa_device_arn,
     own_user_arn,
 )
-from mfa_guard.scan import collect_documents
+from mfa_guard.model import PolicyDocument
+from mfa_guard.scan import collect_documents, load_paths
+from mfa_guard.simulate_principal import (
+    PrincipalSet,
+    find_principal_set,
+    principal_data,
+)
 
 
 def _parse_context(pairs: Sequence[str]) -> dict[str, str | None]:
@@ -30,7 +41,10 @@ def _parse_context(pairs: Sequence[str]) -> dict[str, str | None]:
     return values
 
 
-def _scenario(name: str | None, pairs: Sequence[str]) -> Scenario:
+def _scenario(
+    name: str | None, pairs: Sequence[str], user: tuple[str, str] | None = None
+) -> Scenario:
+    """Build the scenario, for the (name, path) `user` when one is given."""
     if name is None and not pairs:
         raise UsageError(
             "simulate needs --scenario NAME or at least one --context KEY=VALUE"
@@ -40,7 +54,10 @@ def _scenario(name: str | None, pairs: Sequence[str]) -> Scenario:
         raise UsageError(
             f"unknown scenario {base!r}; expected one of {', '.join(SCENARIO_NAMES)}"
         )
-    scenario = build_scenario(base)
+    if user is None:
+        scenario = build_scenario(base)
+    else:
+        scenario = build_scenario(base, user_name=user[0], user_path=user[1])
     if pairs:
         scenario = scenario.with_overrides(_parse_context(pairs))
     return scenario
@@ -81,8 +98,26 @@ def _decision_data(decision: Decision, request: Request) -> dict[str, Any]:
     }
 
 
-def _render_text(data: dict[str, Any], scenario: Scenario) -> str:
+def _principal_lines(principal: dict[str, Any]) -> list[str]:
     lines = [
+        f"user:     {principal['name'] or principal['address']} ({principal['address']}, {principal['arn']})"
+    ]
+    if not principal["policies"]:
+        lines.append("policies: none reach the user")
+    else:
+        lines.append("policies:")
+        lines.extend(
+            f"  {item['policy']}, {item['via']}" for item in principal["policies"]
+        )
+    lines.extend(f"incomplete: {item}" for item in principal["missing"])
+    return lines
+
+
+def _render_text(data: dict[str, Any], scenario: Scenario) -> str:
+    lines = []
+    if "principal" in data:
+        lines.extend(_principal_lines(data["principal"]))
+    lines += [
         f"request:  {data['action']} on {data['resource']}",
         f"scenario: {scenario.name} ({scenario.description})",
         f"decision: {data['decision']}",
@@ -91,6 +126,8 @@ def _render_text(data: dict[str, Any], scenario: Scenario) -> str:
         label = f'"{item["statement"]}"' if item["statement"] else "without a Sid"
         where = f"{item['path']}:{item['line']}:{item['column']}"
         policy = "" if item["policy"] == item["path"] else f" in {item['policy']}"
+        if item.get("via"):
+            policy += f" ({item['via']})"
         lines.append(f"  {item['effect']} statement {label}{policy} at {where}")
         lines.append(f"    {item['reason']}")
     if data["conditional_on"]:
@@ -101,6 +138,32 @@ def _render_text(data: dict[str, Any], scenario: Scenario) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _principal_set(paths: Sequence[str], principal: str, debug: bool) -> PrincipalSet:
+    loaded, result = load_paths(paths, debug=debug)
+    if result.missing:
+        raise UsageError(f"path not found: {', '.join(result.missing)}")
+    return find_principal_set(loaded, principal)
+
+
+def _all_documents(paths: Sequence[str], debug: bool) -> list[PolicyDocument]:
+    documents, _, result = collect_documents(paths, debug)
+    if result.missing:
+        raise UsageError(f"path not found: {', '.join(result.missing)}")
+    if not documents:
+        raise UsageError(f"no IAM policy found in {', '.join(paths)}")
+    return documents
+
+
+def _add_principal(
+    data: dict[str, Any], found: PrincipalSet, arn: str, decision: Decision
+) -> None:
+    """Describe the user in `data` and record how each deciding policy reaches it."""
+    data["principal"] = principal_data(found, arn)
+    via = {id(m.document): m.via for m in found.policy_set.members}
+    for item, match in zip(data["deciding"], decision.deciding, strict=True):
+        item["via"] = via.get(id(match.document), "")
+
+
 def run_simulation(
     paths: Sequence[str],
     action: str,
@@ -109,20 +172,33 @@ def run_simulation(
     context: Sequence[str],
     output_format: str,
     debug: bool = False,
+    principal: str | None = None,
 ) -> str:
+    """Decide one request and render the decision as text or JSON.
+
+    With `principal`, the caller is that IAM user, the request is evaluated
+    against the policies that reach the user, and the resource defaults to
+    the user's own ARN, path included.
+    """
     if ":" not in action:
         raise UsageError(
             f"invalid --action {action!r}: expected service:Action, such as iam:ChangePassword"
         )
-    scenario = _scenario(scenario_name, context)
-    documents, _, result = collect_documents(paths, debug)
-    if result.missing:
-        raise UsageError(f"path not found: {', '.join(result.missing)}")
-    if not documents:
-        raise UsageError(f"no IAM policy found in {', '.join(paths)}")
+    found = None
+    if principal is None:
+        scenario = _scenario(scenario_name, context)
+        documents = _all_documents(paths, debug)
+    else:
+        found = _principal_set(paths, principal, debug)
+        user = (found.user.label, found.user.path or "/")
+        scenario = _scenario(scenario_name, context, user)
+        documents = found.policy_set.documents
 
     request = Request(action, resource or default_resource(action, scenario), scenario)
-    data = _decision_data(evaluate(documents, request), request)
+    decision = evaluate(documents, request)
+    data = _decision_data(decision, request)
+    if found is not None:
+        _add_principal(data, found, own_user_arn(scenario), decision)
     if output_format == "json":
         return json.dumps(data, indent=2) + "\n"
     return _render_text(data, scenario)

@@ -66,7 +66,7 @@ def validate_request(value: Any, path: Path, key: str) -> None:
         )
 
 
-def _validate_requests(value: Any, path: Path, key: str) -> None:
+def validate_requests(value: Any, path: Path, key: str) -> None:
     if not isinstance(value, list) or not value:
         raise RuleError(
             path, key, "expected a non-empty list of {action, resource} mappings"
@@ -79,7 +79,7 @@ def validate_denies(body: Any, path: Path, key: str) -> None:
     body = require_mapping(body, path, key, "expected a mapping")
     check_unknown(body, {"scenarios", "requests", "at-least"}, path, key + ".")
     validate_scenarios(body.get("scenarios"), path, f"{key}.scenarios")
-    _validate_requests(body.get("requests"), path, f"{key}.requests")
+    validate_requests(body.get("requests"), path, f"{key}.requests")
 
     at_least = body.get("at-least", 1)
     if not isinstance(at_least, int) or isinstance(at_least, bool) or at_least < 1:
@@ -95,7 +95,7 @@ def validate_not_denied(body: Any, path: Path, key: str) -> None:
     check_unknown(body, {"scenarios", "requests"}, path, key + ".")
     validate_scenarios(body.get("scenarios"), path, f"{key}.scenarios")
     if body.get("requests") != STATEMENT_REQUESTS:
-        _validate_requests(body.get("requests"), path, f"{key}.requests")
+        validate_requests(body.get("requests"), path, f"{key}.requests")
 
 
 def validate_allow_differs(body: Any, path: Path, key: str) -> None:

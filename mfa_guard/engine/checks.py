@@ -29,6 +29,47 @@ Requests and scenarios:
   `resources` (the statement's Resource entries that grant `allowed`),
   `scenario`, `who`.
 
+Policy sets. A policy set is the policies that apply to one principal. For
+an IAM user of a Terraform module or CloudFormation template, it is the
+user's own policies, those of its groups and the bundled AWS managed
+policies attached by ARN. A document that reaches no known user is checked
+in the set of its group or role, or alone:
+
+- `set-decision` {`scenarios`, `requests`, `decision`, `exempted`,
+  `ignore-user-path`}: for some policy set that contains the statement, a
+  request evaluated against the whole set, for the set's user, gets the
+  `decision`: `allowed`, `explicitly-denied` or `implicitly-denied`. With
+  `exempted: true`, only requests that the statement's NotAction exempts,
+  and that the statement would otherwise match, are evaluated. With
+  `ignore-user-path: true`, users are evaluated as if their IAM path were
+  `/`. A request whose decision depends on a value the scan could not
+  resolve, or on a condition key the scenario does not set, is not
+  reported. Fields: `action` (the first reported), `actions`, `resource`,
+  `scenario`, `who`, `users`, `set`, `partial`.
+- `user-path-differs` {`scenarios`, `requests`}: for a user whose IAM path
+  is not `/`, the statement matches a request for the user at `/` but not
+  for the user's real ARN, and the user's policy set decides the two
+  differently for certain. Fields: as `set-decision`, and `detail` (the
+  paths and the real outcome).
+
+The `users` field names the users of the reported sets, `set` describes the
+sets ("the policies of users alice and bob", or "this policy"), and
+`partial` is empty unless a set may be incomplete: an attached ARN that is
+neither defined in the module or template nor a bundled AWS managed policy,
+a group that is not declared, or a value that could not be resolved.
+
+Users (rules with `subject: users`, one finding per IAM user at the user's
+resource):
+
+- `set-lacks-statement` {`where`}: no statement of the user's policy set
+  satisfies every statement predicate in `where`. When the set is partial,
+  the rule is not checked and an `unresolved-policy` report says why.
+  Fields: `users`, `detail` (the set's policies and how they reach the
+  user).
+- `set-decision` {`scenarios`, `requests`, `decision`, `ignore-user-path`}:
+  a request evaluated against the user's policy set gets the `decision`.
+  Fields: as the statement check of the same name.
+
 Conditions:
 
 - `condition-differs` {`holds-in`, `fails-in`}: the statement's condition
@@ -80,9 +121,13 @@ Combinations:
 - `none-of` [checks]: no listed check reports the statement. The finding
   is placed by the rule's `location` and adds no fields.
 
-Every finding also has the fields `statement` (its Sid or position) and
-`policy` (the document's name), and condition locations add `operator` and
-`key`.
+Every statement finding also has the fields `statement` (its Sid or
+position) and `policy` (the document's name), and condition locations add
+`operator` and `key`. It also has `users` and `affected`, which name the
+users of the policy sets that contain the statement, filtered by the
+rule's `users` predicates. `users` is a plain list ("alice and bob") and
+`affected` a clause for the end of a message ("; affected users: alice (must
+set a new password at the next sign-in)"), empty when no user is known.
 """
 
 from __future__ import annotations
@@ -92,7 +137,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mfa_guard.engine import check_actions, check_conditions, check_requests
+from mfa_guard.engine import check_actions, check_conditions, check_requests, check_sets
 from mfa_guard.engine.schema import RuleError
 from mfa_guard.engine.scope import DocumentScope, Hit
 from mfa_guard.model import DiagnosticKind, SourceSpan, Statement
@@ -170,6 +215,12 @@ CHECKS: dict[str, CheckKind] = {
     ),
     "allow-differs": CheckKind(
         check_requests.validate_allow_differs, check_requests.run_allow_differs
+    ),
+    "set-decision": CheckKind(
+        check_sets.validate_set_decision, check_sets.run_set_decision
+    ),
+    "user-path-differs": CheckKind(
+        check_sets.validate_user_path_differs, check_sets.run_user_path_differs
     ),
     "condition-differs": CheckKind(
         check_conditions.validate_condition_differs,

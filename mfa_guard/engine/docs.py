@@ -6,6 +6,7 @@ import inspect
 from collections.abc import Sequence
 from types import ModuleType
 
+from mfa_guard.engine.autofix import describe_autofix
 from mfa_guard.engine.rules import Rule, RuleExample
 
 _FENCES = {
@@ -71,6 +72,8 @@ def render_rule(rule: Rule, heading: str = "#") -> str:
         rule.docs.fix,
         "",
     ]
+    if rule.autofix is not None:
+        lines += [describe_autofix(rule.autofix), ""]
     if rule.docs.limitations:
         lines += [f"{heading}# Limitations", "", rule.docs.limitations, ""]
     if rule.docs.failing or rule.docs.passing:
@@ -94,12 +97,21 @@ def _module_text(module: ModuleType) -> str:
 
 def render_rule_format() -> str:
     """Render the reference for rule authors from the engine's module docstrings."""
-    from mfa_guard.engine import checks, packs, predicates, rules
+    from mfa_guard.engine import (
+        autofix,
+        checks,
+        packs,
+        predicates,
+        rules,
+        user_predicates,
+    )
 
     sections = [
         ("Rule files", rules),
         ("Predicates", predicates),
+        ("User predicates", user_predicates),
         ("Checks", checks),
+        ("Automatic fixes", autofix),
         ("Rule packs", packs),
     ]
     lines = ["# Writing rules", ""]

@@ -15,6 +15,11 @@ A statement is checked only when every predicate in `where` is true for it.
 - `mfa-age-test`: the statement tests aws:MultiFactorAuthAge with a
   `Numeric` operator.
 - `mfa-enforcing-policy`: the statement's document contains an MFA deny.
+- `allows-in-set`: a policy set that contains the statement's document has
+  an Allow statement. A set is the policies that apply to one IAM user (see
+  "Checks"), or the document alone when no user is known. A set without
+  any Allow grants nothing, so its grants must come from policies the scan
+  cannot see.
 - `variables-not-substituted`: the document's Version is missing or is not
   "2012-10-17", so IAM reads `${...}` policy variables as literal text.
 - `identity-policy`, `service-control-policy`: the kind of the document.
@@ -117,6 +122,18 @@ def _in_mfa_enforcing_policy(statement: Statement, scope: DocumentScope) -> bool
     return scope.memo("mfa-enforcing-policy", compute)
 
 
+def _allows_in_set(statement: Statement, scope: DocumentScope) -> bool:
+    def compute() -> bool:
+        return any(
+            candidate.effect == "Allow"
+            for policy_set in scope.sets
+            for document in policy_set.documents
+            for candidate in document.statements
+        )
+
+    return scope.memo("allows-in-set", compute)
+
+
 def _variables_not_substituted(statement: Statement, scope: DocumentScope) -> bool:
     version = scope.document.version
     if isinstance(version, Unresolved):
@@ -131,6 +148,7 @@ PREDICATES: dict[str, Predicate] = {
     "mfa-allow": _is_mfa_allow,
     "mfa-age-test": _has_mfa_age_test,
     "mfa-enforcing-policy": _in_mfa_enforcing_policy,
+    "allows-in-set": _allows_in_set,
     "variables-not-substituted": _variables_not_substituted,
     "deny": lambda statement, scope: statement.effect == "Deny",
     "allow": lambda statement, scope: statement.effect == "Allow",

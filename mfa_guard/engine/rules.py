@@ -9,14 +9,22 @@ Keys of a rule file:
 
 - `id`, `name`, `severity` (`error`, `warning` or `info`), `summary`: required.
 - `message` and the optional `fix`: templates whose placeholders are
-  `{action}`, `{actions}`, `{conditional}`, `{detail}`, `{key}`,
-  `{operator}`, `{patterns}`, `{policy}`, `{resource}`, `{resources}`,
-  `{scenario}`, `{statement}` and `{who}`. The documentation of each check
-  lists the ones it fills in, and the others are empty. Write `{{` and `}}`
-  for literal braces.
+  `{action}`, `{actions}`, `{affected}`, `{conditional}`, `{detail}`,
+  `{key}`, `{operator}`, `{partial}`, `{patterns}`, `{policy}`,
+  `{resource}`, `{resources}`, `{scenario}`, `{set}`, `{statement}`,
+  `{users}` and `{who}`. The documentation of each check lists the ones it
+  fills in, and the others are empty. Write `{{` and `}}` for literal
+  braces.
+- `subject`: `statements` (the default) or `users`. A `users` rule checks
+  each IAM user that a Terraform module or CloudFormation template
+  declares: its `where` lists user predicates, its `check` is a user check,
+  and it takes no `select`, `location` or `users`.
 - `select`: a JSONPath expression over the policy document that picks the
   statements to check. Without it every statement is checked.
 - `where`: names of predicates that each selected statement must satisfy.
+- `users`: names of user predicates. The `{users}` and `{affected}` fields
+  of a statement rule's findings then name only the users for which every
+  one holds.
 - `check`: exactly one check from the vocabulary.
 - `location`: where a finding points when the check does not place it:
   `statement` (the default), `document`, `condition:<key>` (the first
@@ -27,6 +35,8 @@ Keys of a rule file:
   instead of the default. The first entry that applies wins.
 - `supersedes`: names or ids of rules whose findings on the same statement
   are dropped when this rule reports it, because its fix covers theirs.
+- `autofix`: the edit that `mfa-guard scan --fix` makes to fix a finding,
+  described under "Automatic fixes".
 - `docs`: `rationale`, `fix`, `references`, optional `limitations` and
   `examples` (`failing`, with the `line` and `column` it reports, and
   `passing`), which run as tests.
@@ -45,6 +55,7 @@ from typing import Any
 
 import yaml
 
+from mfa_guard.engine.autofix import AutofixSpec, parse_autofix
 from mfa_guard.engine.schema import (
     MESSAGE_FIELDS,
     RuleError,
@@ -54,6 +65,7 @@ from mfa_guard.engine.schema import (
     require,
     string_list,
 )
+from mfa_guard.engine.subjects import USERS, parse_subject, user_predicate_names
 from mfa_guard.model import Severity
 
 __all__ = [
@@ -119,6 +131,9 @@ class Rule:
     extra: Mapping[str, Any] = field(default_factory=dict)
     severity_by_actions: tuple[SeverityByActions, ...] = ()
     supersedes: tuple[str, ...] = ()
+    autofix: AutofixSpec | None = None
+    subject: str = "statements"
+    users: tuple[str, ...] = ()
 
     def with_severity(self, severity: Severity) -> Rule:
         """Return a copy whose findings all have `severity`, as configuration sets it.
@@ -143,6 +158,9 @@ _TOP_KEYS = {
     "docs",
     "severity-by-actions",
     "supersedes",
+    "autofix",
+    "subject",
+    "users",
 }
 _DOCS_KEYS = {"rationale", "fix", "references", "limitations", "examples"}
 
@@ -301,6 +319,7 @@ def _select(data: Mapping[str, Any], path: Path) -> str | None:
 def parse_rule(data: Any, path: Path, pack: str = "mfa-guard") -> Rule:
     """Validate one rule file's data and build a Rule, or raise RuleError."""
     from mfa_guard.engine.checks import validate_check
+    from mfa_guard.engine.user_checks import validate_user_check
 
     if not isinstance(data, dict):
         raise RuleError(path, "(top level)", "expected a mapping of rule keys")
@@ -314,9 +333,14 @@ def parse_rule(data: Any, path: Path, pack: str = "mfa-guard") -> Rule:
         fix = fix.strip()
         check_template(fix, path, "fix")
 
-    where = _where(data, path)
+    subject = parse_subject(data, path)
     check = require(data, "check", dict, path)
-    validate_check(check, path)
+    if subject == USERS:
+        where = user_predicate_names(data.get("where"), path, "where")
+        validate_user_check(check, path)
+    else:
+        where = _where(data, path)
+        validate_check(check, path)
     select = _select(data, path)
 
     return Rule(
@@ -335,6 +359,9 @@ def parse_rule(data: Any, path: Path, pack: str = "mfa-guard") -> Rule:
         pack=pack,
         severity_by_actions=_severity_by_actions(data.get("severity-by-actions"), path),
         supersedes=_supersedes(data.get("supersedes"), path),
+        autofix=parse_autofix(data.get("autofix"), path),
+        subject=subject,
+        users=user_predicate_names(data.get("users"), path, "users"),
     )
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from mfa_guard.engine.autofix import build_autofix
 from mfa_guard.engine.checks import Hit, run_check
 from mfa_guard.engine.context import RunContext
+from mfa_guard.engine.policy_sets import PolicySet, build_policy_sets
 from mfa_guard.engine.predicates import (
     MFA_KEYS,
     NEEDS_MFA_KEY,
@@ -17,13 +19,19 @@ from mfa_guard.engine.predicates import (
 from mfa_guard.engine.rules import Rule
 from mfa_guard.engine.schema import MESSAGE_FIELDS
 from mfa_guard.engine.scope import DocumentScope
+from mfa_guard.engine.subjects import STATEMENTS, USERS
+from mfa_guard.engine.user_rules import analyze_users, user_fields
 from mfa_guard.iam.actions import action_matches
+from mfa_guard.loaders.base import LoadResult
 from mfa_guard.model import (
+    Autofix,
     ConditionEntry,
     Diagnostic,
     DiagnosticKind,
     Finding,
+    PasswordPolicy,
     PolicyDocument,
+    Principal,
     Severity,
     SourceSpan,
     Statement,
@@ -72,7 +80,9 @@ def _severity(rule: Rule, hit: Hit) -> Severity:
     return rule.severity
 
 
-def _finding(rule: Rule, hit: Hit, extra: dict[str, str]) -> Finding:
+def _finding(
+    rule: Rule, hit: Hit, extra: dict[str, str], autofix: Autofix | None = None
+) -> Finding:
     fields = dict.fromkeys(MESSAGE_FIELDS, "")
     fields.update(extra)
     fields.update(hit.fields)
@@ -89,6 +99,7 @@ def _finding(rule: Rule, hit: Hit, extra: dict[str, str]) -> Finding:
         message=rule.message.format_map(fields),
         fix=rule.fix.format_map(fields) if rule.fix else None,
         policy=fields["policy"],
+        autofix=autofix,
     )
 
 
@@ -115,8 +126,11 @@ class Analyzer:
         self.rules = list(rules)
         self.context = context or RunContext()
         self.statement_rules = [
-            rule for rule in self.rules if "diagnostic" not in rule.check
+            rule
+            for rule in self.rules
+            if "diagnostic" not in rule.check and rule.subject == STATEMENTS
         ]
+        self.user_rules = [rule for rule in self.rules if rule.subject == USERS]
         self.diagnostic_rules = {
             rule.check["diagnostic"]: rule
             for rule in self.rules
@@ -127,16 +141,31 @@ class Analyzer:
         self,
         documents: Iterable[PolicyDocument],
         diagnostics: Iterable[Diagnostic] = (),
+        principals: Iterable[Principal] = (),
+        password_policy: PasswordPolicy | None = None,
     ) -> list[Finding]:
+        """Analyze the documents, principals and diagnostics of one file or module.
+
+        Without `principals` each document is a policy set of its own, and
+        rules about users report nothing.
+        """
         findings: set[Finding] = set()
         all_diagnostics = list(diagnostics)
+        documents = list(documents)
+        sets = build_policy_sets(documents, principals, password_policy)
         for document in documents:
-            findings.update(self._analyze_document(document))
+            findings.update(self._analyze_document(document, sets.containing(document)))
             if document.unresolved:
                 message = f"policy {document.label} depends on values that could not be resolved: {', '.join(document.unresolved)}; the resolvable parts were checked"
                 all_diagnostics.append(
                     Diagnostic(DiagnosticKind.UNRESOLVED, document.span, message)
                 )
+
+        user_hits, user_diagnostics = analyze_users(
+            self.user_rules, sets.user_sets, self.context
+        )
+        findings.update(_finding(rule, hit, {}) for rule, hit in user_hits)
+        all_diagnostics.extend(user_diagnostics)
 
         for diagnostic in all_diagnostics:
             rule = self.diagnostic_rules.get(diagnostic.kind.value)
@@ -145,8 +174,19 @@ class Analyzer:
                 findings.add(_finding(rule, hit, {}))
         return sorted(findings)
 
-    def _analyze_document(self, document: PolicyDocument) -> list[Finding]:
-        scope = DocumentScope(document, self.context)
+    def analyze_result(self, result: LoadResult) -> list[Finding]:
+        """Analyze everything one loader returned, principals included."""
+        return self.analyze(
+            result.documents,
+            result.diagnostics,
+            result.principals,
+            result.password_policy,
+        )
+
+    def _analyze_document(
+        self, document: PolicyDocument, sets: tuple[PolicySet, ...] = ()
+    ) -> list[Finding]:
+        scope = DocumentScope(document, self.context, sets)
         mfa_key = has_mfa_key(document)
         reported: list[tuple[Rule, int, Finding]] = []
         for rule in self.statement_rules:
@@ -158,6 +198,13 @@ class Analyzer:
                 span, extra = _location(rule, document, statement)
                 extra["statement"] = statement.label
                 extra["policy"] = document.label
+                extra.update(user_fields(rule.users, scope.sets))
                 for hit in run_check(rule.check, statement, scope, span):
-                    reported.append((rule, statement.index, _finding(rule, hit, extra)))
+                    autofix = None
+                    if rule.autofix is not None:
+                        autofix = build_autofix(
+                            rule.autofix, statement, hit.span, hit.actions
+                        )
+                    finding = _finding(rule, hit, extra, autofix)
+                    reported.append((rule, statement.index, finding))
         return _drop_superseded(reported)

@@ -15,16 +15,20 @@ MESSAGE_FIELDS = frozenset(
     {
         "action",
         "actions",
+        "affected",
         "conditional",
         "detail",
         "operator",
         "key",
+        "partial",
         "patterns",
         "policy",
         "resource",
         "resources",
         "scenario",
+        "set",
         "statement",
+        "users",
         "who",
     }
 )

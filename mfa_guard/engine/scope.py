@@ -8,6 +8,7 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 from mfa_guard.engine.context import RunContext
+from mfa_guard.engine.policy_sets import PolicySet, SetMember
 from mfa_guard.engine.selectors import document_view, select_statements
 from mfa_guard.iam.scenarios import Scenario
 from mfa_guard.model import PolicyDocument, SourceSpan, Statement
@@ -34,12 +35,20 @@ class DocumentScope:
 
     The JSON view used by selectors, the statements each selector picks and
     document-level facts are computed once per document, not once per rule.
+    `sets` are the policy sets that contain the document. Without them the
+    document is a set of its own.
     """
 
     document: PolicyDocument
     context: RunContext
+    sets: tuple[PolicySet, ...] = ()
     _selected: dict[str | None, list[Statement]] = field(default_factory=dict)
     _memo: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.sets:
+            alone = (SetMember(self.document, "this policy"),)
+            self.sets = (PolicySet(None, alone),)
 
     def scenario(self, name: str) -> Scenario:
         return self.context.scenarios[name]

@@ -23,6 +23,7 @@ from typing import Any
 
 from mfa_guard.loaders.base import LoadResult
 from mfa_guard.loaders.build import build_document
+from mfa_guard.loaders.cloudformation_principals import template_principals
 from mfa_guard.loaders.jsonpos import DuplicateKey, JsonError, parse_json
 from mfa_guard.loaders.positions import (
     Pos,
@@ -727,24 +728,29 @@ def load_template(value: Any, path: str) -> LoadResult:
     """Load the IAM policies of a parsed template (from jsonpos or yamlpos).
 
     Duplicate keys are for the caller to report, because only the parser
-    records them. A template without IAM policies gives `relevant=False`.
+    records them. A template without IAM policies, users, groups or roles
+    gives `relevant=False`.
     """
     if not is_template(value):
         note = "not a CloudFormation template: no AWSTemplateFormatVersion and no AWS:: resource types"
         return LoadResult(relevant=False, note=note)
 
-    sources = _policy_sources(value)
-    if not sources:
-        return LoadResult(
-            relevant=False, note="CloudFormation template without IAM policies"
-        )
-
     parameters = value.get("Parameters")
     if not isinstance(parameters, dict):
         parameters = {}
+    sources = _policy_sources(value)
     result = LoadResult()
     for source in sources:
         result.extend(_load_source(source, parameters, path))
+
+    def resolve(item: Any) -> Any:
+        return _Resolver(parameters, {}).resolve(item)
+
+    result.principals = template_principals(value, result.documents, path, resolve)
+    if not sources and not result.principals:
+        return LoadResult(
+            relevant=False, note="CloudFormation template without IAM policies"
+        )
     return result
 
 

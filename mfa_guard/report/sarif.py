@@ -10,12 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mfa_guard import __version__
 from mfa_guard.engine.docs import render_rule
 from mfa_guard.engine.rules import Rule
 from mfa_guard.model import Finding, Severity
+
+if TYPE_CHECKING:
+    from mfa_guard.fix import Replacement
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 # NOTE: relative to the repository root, because the project has no
@@ -54,8 +57,36 @@ def fingerprint(finding: Finding, context_text: str = "") -> str:
     return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:32]
 
 
+def _fix(finding: Finding, replacements: Sequence[Replacement]) -> dict[str, Any]:
+    """Return a SARIF fix: the replacements `mfa-guard scan --fix` makes for `finding`."""
+    description = finding.autofix.description if finding.autofix else ""
+    return {
+        "description": {"text": description},
+        "artifactChanges": [
+            {
+                "artifactLocation": {"uri": finding.path.replace("\\", "/")},
+                "replacements": [
+                    {
+                        "deletedRegion": {
+                            "startLine": item.line,
+                            "startColumn": item.column,
+                            "endLine": item.end_line,
+                            "endColumn": item.end_column,
+                        },
+                        "insertedContent": {"text": item.text},
+                    }
+                    for item in replacements
+                ],
+            }
+        ],
+    }
+
+
 def _result(
-    finding: Finding, rule_index: dict[str, int], fingerprints: dict[Finding, str]
+    finding: Finding,
+    rule_index: dict[str, int],
+    fingerprints: dict[Finding, str],
+    fixes: dict[Finding, list[Replacement]],
 ) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": finding.rule_id,
@@ -84,6 +115,8 @@ def _result(
         result["ruleIndex"] = rule_index[finding.rule_id]
     if finding.policy:
         result["properties"] = {"policy": finding.policy}
+    if finding in fixes:
+        result["fixes"] = [_fix(finding, fixes[finding])]
     return result
 
 
@@ -92,8 +125,12 @@ def render(
     rules: Sequence[Rule],
     fingerprints: dict[Finding, str] | None = None,
 ) -> str:
+    from mfa_guard.fix import finding_replacements
+
     ordered = sorted(rules, key=lambda rule: rule.id)
     rule_index = {rule.id: index for index, rule in enumerate(ordered)}
+    # The fixer reads the files again and leaves out a fix that no longer applies.
+    fixes = finding_replacements(findings)
     run = {
         "tool": {
             "driver": {
@@ -105,7 +142,8 @@ def render(
         },
         "columnKind": "unicodeCodePoints",
         "results": [
-            _result(finding, rule_index, fingerprints or {}) for finding in findings
+            _result(finding, rule_index, fingerprints or {}, fixes)
+            for finding in findings
         ],
     }
     document = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}

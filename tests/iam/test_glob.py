@@ -10,7 +10,10 @@ from mfa_guard.iam.glob import Glob, wildcard_tokens
 
 
 def oracle(pattern, text):
-    return re.fullmatch(fnmatch.translate(pattern).replace("(?s:", "(?s:", 1), text) is not None
+    return (
+        re.fullmatch(fnmatch.translate(pattern).replace("(?s:", "(?s:", 1), text)
+        is not None
+    )
 
 
 @given(st.text(alphabet="ab*?", max_size=9), st.text(alphabet="ab", max_size=9))

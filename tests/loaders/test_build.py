@@ -88,7 +88,9 @@ def test_unresolved_values_listed():
 
 
 def test_action_and_not_action_rejected():
-    document, problems = build('{"Statement": [{"Effect": "Deny", "Action": "*", "NotAction": "iam:*", "Resource": "*"}]}')
+    document, problems = build(
+        '{"Statement": [{"Effect": "Deny", "Action": "*", "NotAction": "iam:*", "Resource": "*"}]}'
+    )
     assert document.statements == ()
     assert "both Action and NotAction" in problems[0].message
 
@@ -100,12 +102,19 @@ def test_missing_action_rejected():
 
 
 def test_both_resource_forms_rejected():
-    _, problems = build('{"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*", "NotResource": "x"}]}')
+    _, problems = build(
+        '{"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*", "NotResource": "x"}]}'
+    )
     assert "both Resource and NotResource" in problems[0].message
 
 
 def test_unknown_condition_operator_reported():
-    document, problems = build('{"Statement": [{"Effect": "Deny", "Action": "*",\n  "Condition": {"BoolIfExist": {"aws:MultiFactorAuthPresent": "false"}}}]}')
+    document, problems = build(
+        '{"Statement": [{"Effect": "Deny", "Action": "*",\n  "Condition": {"BoolIfExist": {"aws:MultiFactorAuthPresent": "false"}}}]}'
+    )
     assert len(document.statements) == 1
-    assert problems[0].message == "invalid condition operator 'BoolIfExist', which IAM rejects"
+    assert (
+        problems[0].message
+        == "invalid condition operator 'BoolIfExist', which IAM rejects"
+    )
     assert (problems[0].span.line, problems[0].span.column) == (2, 17)

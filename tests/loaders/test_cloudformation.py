@@ -376,7 +376,9 @@ def test_fn_if_variant_limit() -> None:
         "          - Effect: !If [A, Allow, Deny]\n"
         "            Action: !If [B, a, b]\n"
         "            Resource: !If [C, x, y]\n"
-        "            NotResource: !If [D, x, y]\n"
+        "          - Effect: Deny\n"
+        "            Action: c\n"
+        "            Resource: !If [D, x, y]\n"
     )
 
     assert len(result.documents) == 8
