@@ -141,7 +141,7 @@ def make_units(files: Sequence[Path], max_bytes: int) -> list[Unit]:
 
 @dataclass
 class UnitReport:
-    """What the scan keeps of one unit: its findings and the facts `--verbose` lists.
+    """The part of a unit's result that the scan keeps: findings and `--verbose` facts.
 
     `read` is False when the unit contains nothing IAM-related, and `note`
     then gives the reason it was skipped. `complete` is False when the unit could not be

@@ -87,7 +87,9 @@ def _deduplicate(findings: set[Finding]) -> list[Finding]:
         if finding.policy != finding.path
     }
     kept: dict[tuple[object, ...], Finding] = {}
-    for finding in sorted(findings, key=lambda item: item.policy == item.path):
+    # Sorting by the whole finding after the named-first flag keeps the choice
+    # among equal candidates independent of set order (PYTHONHASHSEED).
+    for finding in sorted(findings, key=lambda item: (item.policy == item.path, item)):
         place = (finding.path, finding.line, finding.column, finding.rule_id)
         if finding.policy == finding.path and place in named:
             continue

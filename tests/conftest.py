@@ -23,6 +23,12 @@ class ScanRun:
         return [(f["rule_name"], f["line"], f["column"]) for f in self.findings]
 
 
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path_factory, monkeypatch):
+    """Keep the result cache of every test in a temporary folder, never in ~/.cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+
+
 @pytest.fixture
 def run_scan(capsys):
     def run(*arguments):

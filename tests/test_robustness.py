@@ -355,23 +355,29 @@ def _gone(pid):
     return "State:\tZ" in status
 
 
+def _interrupt_when_busy(process, cache):
+    """Send SIGINT once the scan has cached a unit; return its standard error and workers."""
+    deadline = time.monotonic() + 60
+    while not any(path.is_file() for path in cache.rglob("*")):
+        assert process.poll() is None, "the scan ended before it could be interrupted"
+        assert time.monotonic() < deadline, "the scan did not start within 60 seconds"
+        time.sleep(0.02)
+
+    workers = _children(process.pid)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    return err.decode(), workers
+
+
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_interrupt_exits_130_without_output(tmp_path, large_tree, jobs):
     output = tmp_path / "out" / "report.json"
     output.parent.mkdir()
     cache = tmp_path / "cache"
     env = dict(os.environ, XDG_CACHE_HOME=str(cache), PYTHONPATH=str(REPOSITORY))
-    command = [
-        sys.executable,
-        "-m",
-        "mfa_guard",
-        "scan",
-        str(large_tree),
-        "--jobs",
-        jobs,
-        "--output",
-        str(output),
-    ]
+    command = [sys.executable, "-m", "mfa_guard", "scan", str(large_tree)]
+    command += ["--jobs", jobs, "--output", str(output)]
+
     process = subprocess.Popen(
         command,
         env=env,
@@ -380,24 +386,13 @@ def test_interrupt_exits_130_without_output(tmp_path, large_tree, jobs):
         stdout=subprocess.DEVNULL,
     )
     try:
-        # The first cache entry shows that units are being analyzed.
-        deadline = time.monotonic() + 60
-        while not any(path.is_file() for path in cache.rglob("*")):
-            assert process.poll() is None, (
-                "the scan ended before it could be interrupted"
-            )
-            assert time.monotonic() < deadline, (
-                "the scan did not start within 60 seconds"
-            )
-            time.sleep(0.02)
-        workers = _children(process.pid)
-        process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=30)
+        err, workers = _interrupt_when_busy(process, cache)
     finally:
         process.kill()
+
     assert process.returncode == 130
-    assert "mfa-guard: interrupted" in err.decode()
-    assert "Traceback" not in err.decode()
+    assert "mfa-guard: interrupted" in err
+    assert "Traceback" not in err
     assert list(output.parent.iterdir()) == []
     assert len(workers) == (2 if jobs == "2" else 0)
     assert all(_gone(pid) for pid in workers)
