@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from mfa_guard.iam.managed import aws_managed_arn, policy_name_of_arn
 from mfa_guard.loaders.positions import Pos, Unresolved, key_position
+from mfa_guard.loaders.principal_draft import PrincipalDraft
 from mfa_guard.model import (
     LoginProfile,
     PolicyDocument,
@@ -53,39 +53,6 @@ _POLICY_TARGETS = {
 }
 _MANAGED_POLICY = "AWS::IAM::ManagedPolicy"
 _SUB_REFERENCE = re.compile(r"^\$\{([A-Za-z0-9]+)(?:\.[A-Za-z]+)?\}$")
-_DEFAULT_PATH = "/"
-
-
-@dataclass
-class _Draft:
-    kind: PrincipalKind
-    logical_id: str
-    span: SourceSpan
-    name: str | None
-    path: str | None = _DEFAULT_PATH
-    groups: list[str] = field(default_factory=list)
-    policies: list[str] = field(default_factory=list)
-    managed_policy_arns: list[str] = field(default_factory=list)
-    login_profile: LoginProfile | None = None
-    unresolved: list[str] = field(default_factory=list)
-
-    def note(self, text: str) -> None:
-        if text not in self.unresolved:
-            self.unresolved.append(text)
-
-    def freeze(self) -> Principal:
-        return Principal(
-            kind=self.kind,
-            address=self.logical_id,
-            span=self.span,
-            name=self.name,
-            path=self.path,
-            groups=tuple(dict.fromkeys(self.groups)),
-            policies=tuple(dict.fromkeys(self.policies)),
-            managed_policy_arns=tuple(dict.fromkeys(self.managed_policy_arns)),
-            login_profile=self.login_profile,
-            unresolved=tuple(self.unresolved),
-        )
 
 
 def _referenced_id(value: Any) -> str | None:
@@ -126,7 +93,7 @@ class TemplatePrincipals:
         self.document_names = {document.name for document in documents}
         self.path = path
         self.resolve = resolve
-        self.drafts: dict[str, _Draft] = {}
+        self.drafts: dict[str, PrincipalDraft] = {}
 
     def collect(self) -> list[Principal]:
         for logical_id, properties, resource_type in self._resources():
@@ -166,7 +133,7 @@ class TemplatePrincipals:
     ) -> None:
         kind, name_property = PRINCIPAL_TYPES[resource_type]
         span = self._span(key_position(self.resources, logical_id))
-        draft = _Draft(kind, logical_id, span, None)
+        draft = PrincipalDraft(kind, logical_id, span, None)
         if name_property in properties:
             draft.name = self._text(properties[name_property])
             if draft.name is None:
@@ -189,8 +156,8 @@ class TemplatePrincipals:
             reset = reset.lower() == "true"
         return LoginProfile(span, reset if isinstance(reset, bool) else None)
 
-    def _own_policies(self, draft: _Draft, properties: dict[str, Any]) -> None:
-        prefix = f"{draft.logical_id}.Policies"
+    def _own_policies(self, draft: PrincipalDraft, properties: dict[str, Any]) -> None:
+        prefix = f"{draft.address}.Policies"
         draft.policies.extend(
             name
             for name in sorted(self.document_names)
@@ -224,18 +191,18 @@ class TemplatePrincipals:
                 else:
                     owner.note(f"the policy of {logical_id} could not be read")
 
-    def _join(self, user: _Draft, group_value: Any) -> None:
+    def _join(self, user: PrincipalDraft, group_value: Any) -> None:
         group = self._find(PrincipalKind.GROUP, group_value)
         if group is not None:
-            user.groups.append(group.logical_id)
+            user.groups.append(group.address)
             return
         name = self._text(group_value)
         if name is None:
-            user.note(f"a group of {user.logical_id} could not be resolved")
+            user.note(f"a group of {user.address} could not be resolved")
         else:
             user.note(f"group {name} is not declared in this template")
 
-    def _attach_arn(self, owner: _Draft, value: Any) -> None:
+    def _attach_arn(self, owner: PrincipalDraft, value: Any) -> None:
         referenced = _referenced_id(value)
         resource = self.resources.get(referenced) if referenced else None
         if isinstance(resource, dict) and resource.get("Type") == _MANAGED_POLICY:
@@ -273,7 +240,7 @@ class TemplatePrincipals:
                 return logical_id
         return None
 
-    def _find(self, kind: PrincipalKind, value: Any) -> _Draft | None:
+    def _find(self, kind: PrincipalKind, value: Any) -> PrincipalDraft | None:
         referenced = _referenced_id(value)
         if referenced is not None:
             draft = self.drafts.get(referenced)

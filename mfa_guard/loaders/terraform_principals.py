@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
+from mfa_guard.loaders.principal_draft import PrincipalDraft
 from mfa_guard.loaders.terraform_collect import TerraformLoadResult
 from mfa_guard.loaders.terraform_document import as_list
 from mfa_guard.loaders.terraform_expressions import is_unknown
@@ -28,7 +28,6 @@ from mfa_guard.loaders.terraform_policy_targets import (
 from mfa_guard.model import (
     LoginProfile,
     PasswordPolicy,
-    Principal,
     PrincipalKind,
     SourceSpan,
 )
@@ -55,42 +54,7 @@ _SHARED_ATTACHMENT_LISTS = {
     "groups": PrincipalKind.GROUP,
     "roles": PrincipalKind.ROLE,
 }
-_DEFAULT_PATH = "/"
 _INDEX_SUFFIX = re.compile(r"\[[^\]]*\]$")
-
-
-@dataclass
-class _Draft:
-    """A principal while its memberships and policies are collected."""
-
-    kind: PrincipalKind
-    address: str
-    span: SourceSpan
-    name: str | None
-    path: str | None = _DEFAULT_PATH
-    groups: list[str] = field(default_factory=list)
-    policies: list[str] = field(default_factory=list)
-    managed_policy_arns: list[str] = field(default_factory=list)
-    login_profile: LoginProfile | None = None
-    unresolved: list[str] = field(default_factory=list)
-
-    def note(self, text: str) -> None:
-        if text not in self.unresolved:
-            self.unresolved.append(text)
-
-    def freeze(self) -> Principal:
-        return Principal(
-            kind=self.kind,
-            address=self.address,
-            span=self.span,
-            name=self.name,
-            path=self.path,
-            groups=tuple(dict.fromkeys(self.groups)),
-            policies=tuple(dict.fromkeys(self.policies)),
-            managed_policy_arns=tuple(dict.fromkeys(self.managed_policy_arns)),
-            login_profile=self.login_profile,
-            unresolved=tuple(self.unresolved),
-        )
 
 
 def _span(entry: Entry) -> SourceSpan:
@@ -107,8 +71,8 @@ class PrincipalCollector:
     def __init__(self, index: ModuleIndex, result: TerraformLoadResult) -> None:
         self.index = index
         self.result = result
-        self.drafts: list[_Draft] = []
-        self.by_id: dict[str, _Draft] = {}
+        self.drafts: list[PrincipalDraft] = []
+        self.by_id: dict[str, PrincipalDraft] = {}
         self.targets = PolicyTargets(index, result)
 
     def collect(self) -> None:
@@ -125,7 +89,7 @@ class PrincipalCollector:
     def _declare_principals(self) -> None:
         for type_name, kind in PRINCIPAL_TYPES.items():
             for entry in self.index.entries(type_name, "resource"):
-                draft = _Draft(kind, entry.address, _span(entry), None)
+                draft = PrincipalDraft(kind, entry.address, _span(entry), None)
                 name = entry.values.get("name")
                 draft.name = _text(name)
                 if draft.name is None:
@@ -137,7 +101,7 @@ class PrincipalCollector:
                 if kind is PrincipalKind.ROLE:
                     self._role_policies(draft, entry)
 
-    def _read_path(self, draft: _Draft, entry: Entry) -> None:
+    def _read_path(self, draft: PrincipalDraft, entry: Entry) -> None:
         if "path" not in entry.values:
             return
         draft.path = _text(entry.values["path"])
@@ -146,7 +110,7 @@ class PrincipalCollector:
 
     # Finding principals
 
-    def _find(self, kind: PrincipalKind, value: Any) -> _Draft | None:
+    def _find(self, kind: PrincipalKind, value: Any) -> PrincipalDraft | None:
         """Return the principal that a reference, a tfparse id or an IAM name refers to."""
         address = reference_address(value)
         if address is not None:
@@ -161,7 +125,7 @@ class PrincipalCollector:
                 return draft
         return None
 
-    def _by_address(self, kind: PrincipalKind, address: str) -> _Draft | None:
+    def _by_address(self, kind: PrincipalKind, address: str) -> PrincipalDraft | None:
         address = self.index.prefix + address
         for draft in self.drafts:
             if draft.kind is kind and draft.address == address:
@@ -172,7 +136,7 @@ class PrincipalCollector:
                 return draft
         return None
 
-    def _find_all(self, kind: PrincipalKind, value: Any) -> Iterator[_Draft]:
+    def _find_all(self, kind: PrincipalKind, value: Any) -> Iterator[PrincipalDraft]:
         address = reference_address(value)
         if address is None or _INDEX_SUFFIX.search(address):
             found = self._find(kind, value)
@@ -197,10 +161,12 @@ class PrincipalCollector:
                 reset = None
             user.login_profile = LoginProfile(_span(entry), reset)
 
-    def _undeclared_user(self, profile: Entry, value: Any) -> _Draft:
+    def _undeclared_user(self, profile: Entry, value: Any) -> PrincipalDraft:
         """Add a placeholder for a user that a login profile names but the module does not declare."""
         name = _text(value)
-        draft = _Draft(PrincipalKind.USER, profile.address, _span(profile), name)
+        draft = PrincipalDraft(
+            PrincipalKind.USER, profile.address, _span(profile), name
+        )
         described = value_text(value)
         if described is None:
             draft.note(f"the user of {profile.address} could not be resolved")
@@ -225,7 +191,7 @@ class PrincipalCollector:
                 for user in users:
                     self._join(user, group_value)
 
-    def _join(self, user: _Draft, group_value: Any) -> None:
+    def _join(self, user: PrincipalDraft, group_value: Any) -> None:
         groups = list(self._find_all(PrincipalKind.GROUP, group_value))
         described = value_text(group_value)
         if groups:
@@ -237,13 +203,13 @@ class PrincipalCollector:
 
     # Policies
 
-    def _attach_documents(self, draft: _Draft, address: str) -> None:
+    def _attach_documents(self, draft: PrincipalDraft, address: str) -> None:
         documents = self.targets.documents_of(address)
         if not documents:
             draft.note(f"the policy of {address} could not be read")
         draft.policies.extend(documents)
 
-    def _role_policies(self, role: _Draft, entry: Entry) -> None:
+    def _role_policies(self, role: PrincipalDraft, entry: Entry) -> None:
         prefix = f"{entry.address}.inline_policy["
         inline = [
             document.name
@@ -275,7 +241,9 @@ class PrincipalCollector:
                     for owner in self._find_all(kind, item):
                         self._attach_target(owner, value, entry.address)
 
-    def _attach_target(self, owner: _Draft, value: Any, attachment: str) -> None:
+    def _attach_target(
+        self, owner: PrincipalDraft, value: Any, attachment: str
+    ) -> None:
         target = self.targets.resolve(value)
         if target.problem is not None:
             owner.note(f"the policy_arn of {attachment} {target.problem}")
