@@ -217,7 +217,7 @@ def run_fingerprint(analyzer: Analyzer, max_bytes: int) -> str:
 
 @cache
 def _package_source_digest() -> str:
-    """Hash the name, size and modification time of mfa-guard's source files.
+    """Hash the name, size and modification time of mfa-guard's source and data files.
 
     A changed checkout or installation therefore gets new keys. Statting
     the files instead of reading them keeps a one-file hook run fast.
@@ -227,7 +227,8 @@ def _package_source_digest() -> str:
     for folder, subfolders, names in os.walk(package):
         subfolders.sort()
         for name in sorted(names):
-            if not name.endswith(".py"):
+            # Bundled data (the AWS managed policies) changes results too.
+            if not name.endswith((".py", ".json", ".yaml")):
                 continue
             path = os.path.join(folder, name)
             status = os.stat(path)
