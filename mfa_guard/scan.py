@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mfa_guard.discover import discover, is_terraform
+from mfa_guard.discover import discover
 from mfa_guard.engine.runner import Analyzer
 from mfa_guard.loaders.base import LoadResult
-from mfa_guard.loaders.dispatch import DEFAULT_MAX_BYTES, load_file
+from mfa_guard.loaders.dispatch import DEFAULT_MAX_BYTES
 from mfa_guard.model import (
     Diagnostic,
     DiagnosticKind,
@@ -49,26 +46,6 @@ def _internal_error(path: str, error: Exception) -> LoadResult:
         DiagnosticKind.PARSE_ERROR, SourceSpan(path, 1, 1, 1, 1), message
     )
     return LoadResult(diagnostics=[diagnostic])
-
-
-def _load_units(
-    files: Sequence[Path], max_bytes: int
-) -> list[tuple[str, Callable[[], LoadResult]]]:
-    """Group Terraform files by module directory; every other file is its own unit."""
-    from mfa_guard.loaders.terraform import load_terraform_module
-
-    units: list[tuple[str, Callable[[], LoadResult]]] = []
-    modules: dict[Path, list[Path]] = defaultdict(list)
-    for path in files:
-        if is_terraform(path):
-            modules[path.parent].append(path)
-        else:
-            units.append((str(path), partial(load_file, path, max_bytes)))
-    for directory, members in modules.items():
-        units.append(
-            (str(directory), partial(load_terraform_module, directory, members))
-        )
-    return units
 
 
 def _deduplicate(findings: set[Finding]) -> list[Finding]:
@@ -115,10 +92,13 @@ def load_paths(
     discovery = discover(paths, excludes)
     result.skipped.extend(discovery.skipped)
     result.missing.extend(discovery.missing)
+    from mfa_guard.parallel import make_units
+
     loaded = []
-    for name, load in _load_units(discovery.files, max_bytes):
+    for load_unit in make_units(discovery.files, max_bytes):
+        name = load_unit.name
         try:
-            unit = load()
+            unit = load_unit.load()
         except Exception as error:
             if debug:
                 raise
