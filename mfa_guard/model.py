@@ -31,7 +31,7 @@ class Severity(enum.IntEnum):
 
 
 class PolicyKind(enum.Enum):
-    """What a policy document is used as; rules treat some kinds differently."""
+    """The use of a policy document. Rules treat some kinds differently."""
 
     IDENTITY = "identity-policy"
     SCP = "service-control-policy"
@@ -56,7 +56,7 @@ class SourceSpan:
 class ConditionEntry:
     """One `operator -> key -> values` test of a statement's Condition block.
 
-    `values` holds the policy values as IAM compares them: JSON booleans become
+    `values` contains the policy values as IAM compares them: JSON booleans become
     "true"/"false" and numbers their decimal text. `raw_values` keeps what the
     source held (a bool, a number or a string), for rules about value forms.
     `span` points at the operator (the "BoolIfExists" key, or a Terraform
@@ -111,7 +111,7 @@ class Statement:
 class PolicyDocument:
     """A policy document and where it came from.
 
-    `name` says where in the file the document sits: a Terraform resource
+    `name` gives where in the file the document is: a Terraform resource
     address, a CloudFormation logical id, or "" for a standalone JSON file.
     `variant` names the branch of a conditional the document was built from
     (for example a CloudFormation `Fn::If` condition), or is None.

@@ -4,8 +4,8 @@ IAM patterns use `*` and `?`. Translated to regular expressions, a pattern
 with many stars, such as `*a*a*a*a*b`, makes Python's backtracking engine
 take exponential time on a string that almost matches. A pattern with at
 most `REGEX_STAR_LIMIT` stars is compiled to a regular expression, which is
-fast and at worst quadratic; a longer one is matched by simulating the
-pattern's automaton, in time proportional to pattern length times text
+fast and at worst quadratic. A pattern with more stars is matched by
+simulating its automaton, in time proportional to pattern length times text
 length.
 """
 

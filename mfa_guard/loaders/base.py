@@ -1,4 +1,4 @@
-"""What every loader returns."""
+"""The result type that every loader returns."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ class LoadResult:
     """Documents and problems found in one file (or one Terraform module).
 
     `relevant` is False when the file turned out to hold nothing IAM-related;
-    `note` then says why it was skipped, for `--verbose`. `principals` lists
+    `note` then gives the reason it was skipped, for `--verbose`. `principals` lists
     the IAM users, groups and roles that a Terraform module or a
     CloudFormation template declares, and `password_policy` the account
     password policy a Terraform module sets.

@@ -1,10 +1,10 @@
 """Build PolicyDocument objects from parsed policy JSON of any source format.
 
-Every loader ends here: JSON files, CloudFormation templates and Terraform
+Every loader ends here. JSON files, CloudFormation templates and Terraform
 all produce an IAM-shaped value (`{"Version": ..., "Statement": ...}`),
-positioned where the format allows, and this module normalises it: a single
-statement becomes a list, a single action a list, booleans and numbers in
-conditions become the strings IAM compares.
+positioned where the format allows. This module normalises it: a single
+statement becomes a list, and so does a single action, while booleans and
+numbers in conditions become the strings IAM compares.
 """
 
 from __future__ import annotations

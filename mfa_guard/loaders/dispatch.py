@@ -2,7 +2,7 @@
 
 Reading is bounded (file size), decoding handles byte-order marks, and a file
 that is binary or not text is skipped with a note. Whether a broken file is
-reported or skipped quietly depends on whether it looks like it holds IAM
+reported or skipped quietly depends on whether it looks like it contains IAM
 policies: a JSON file mentioning "Statement" is reported, a `tsconfig.json`
 with comments is not.
 """
@@ -38,10 +38,10 @@ _POLICY_MARKERS = (
 
 
 class UnreadableFile(Exception):
-    """A file that cannot be read as text; the message says why.
+    """A file that cannot be read as text. The message gives the reason.
 
     `reason` is one of "not-regular", "unreadable", "too-large", "binary" or
-    "encoding". `head` holds the first bytes when they could be read, so the
+    "encoding". `head` contains the first bytes when they could be read, so the
     caller can tell whether the file looked like a policy.
     """
 

@@ -154,10 +154,10 @@ def test_unreadable_file_reported(tmp_path, monkeypatch):
     path = tmp_path / "p.json"
     path.write_text(POLICY)
 
-    def refuse(self, *args, **kwargs):
+    def raise_permission_error(self, *args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(type(path), "open", refuse)
+    monkeypatch.setattr(type(path), "open", raise_permission_error)
     result = load_file(path)
     assert [d.kind for d in result.diagnostics] == [DiagnosticKind.PARSE_ERROR]
     assert "could not be read: Permission denied" in result.diagnostics[0].message
