@@ -1,4 +1,7 @@
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -36,5 +39,53 @@ def run_scan(capsys):
         captured = capsys.readouterr()
         data = json.loads(captured.out) if captured.out else None
         return ScanRun(code, data, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def try_repo():
+    """Return a runner of `pre-commit try-repo` on this repository, offline.
+
+    pre-commit installs the hook into a fresh virtualenv, so pip reads only
+    the wheels in MFA_GUARD_WHEELHOUSE. GIT_* variables are dropped because
+    pytest may run inside a git hook, whose variables would point git at
+    another repository.
+    """
+
+    def run(repository, home, hook_id, *files):
+        environment = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith("GIT_")
+        }
+        environment.update(
+            {
+                "PRE_COMMIT_HOME": str(home),
+                "PIP_NO_INDEX": "1",
+                "PIP_FIND_LINKS": os.environ["MFA_GUARD_WHEELHOUSE"],
+                "NO_COLOR": "1",
+            }
+        )
+        root = Path(__file__).resolve().parents[1]
+        command = [
+            sys.executable,
+            "-m",
+            "pre_commit",
+            "try-repo",
+            str(root),
+            hook_id,
+            "--files",
+            *files,
+        ]
+        return subprocess.run(
+            command,
+            cwd=repository,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
 
     return run

@@ -9,7 +9,6 @@ tests are skipped.
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -47,42 +46,6 @@ def pre_commit_home(tmp_path_factory):
     return tmp_path_factory.mktemp("pre-commit-home")
 
 
-def try_repo(repository, home, *files):
-    environment = {
-        **os.environ,
-        "PRE_COMMIT_HOME": str(home),
-        "PIP_NO_INDEX": "1",
-        "PIP_FIND_LINKS": WHEELHOUSE,
-        "NO_COLOR": "1",
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "pre_commit",
-        "try-repo",
-        str(ROOT),
-        "mfa-guard",
-        "--files",
-        *files,
-    ]
-    return subprocess.run(
-        command,
-        cwd=repository,
-        env=environ_without_git(environment),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-
-
-def environ_without_git(environment):
-    # pytest may run inside a git hook, whose GIT_* variables would point git at another repository.
-    return {
-        key: value for key, value in environment.items() if not key.startswith("GIT_")
-    }
-
-
 def make_repository(path, text):
     path.mkdir()
     subprocess.run(["git", "init", "-q"], cwd=path, check=True)
@@ -92,30 +55,34 @@ def make_repository(path, text):
     return path
 
 
-def test_hook_fails_on_documented_policy(tmp_path, pre_commit_home):
+def test_hook_fails_on_documented_policy(tmp_path, pre_commit_home, try_repo):
     repository = make_repository(
         tmp_path / "repo", TEMPLATE.format(comment="", extra="")
     )
-    completed = try_repo(repository, pre_commit_home, "stack.yaml", "s3.json")
+    completed = try_repo(
+        repository, pre_commit_home, "mfa-guard", "stack.yaml", "s3.json"
+    )
     assert completed.returncode == 1, completed.stdout + completed.stderr
     assert (
         "stack.yaml:10:13: MFA001 [error] password-change-blocked" in completed.stdout
     )
 
 
-def test_hook_passes_when_fixed(tmp_path, pre_commit_home):
+def test_hook_passes_when_fixed(tmp_path, pre_commit_home, try_repo):
     repository = make_repository(
         tmp_path / "repo", TEMPLATE.format(comment="", extra="iam:ChangePassword, ")
     )
-    completed = try_repo(repository, pre_commit_home, "stack.yaml", "s3.json")
+    completed = try_repo(
+        repository, pre_commit_home, "mfa-guard", "stack.yaml", "s3.json"
+    )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "Passed" in completed.stdout
 
 
-def test_hook_passes_with_reasoned_suppression(tmp_path, pre_commit_home):
+def test_hook_passes_with_reasoned_suppression(tmp_path, pre_commit_home, try_repo):
     comment = "# mfa-guard: ignore[password-change-blocked] the service desk sets first passwords"
     repository = make_repository(
         tmp_path / "repo", TEMPLATE.format(comment=comment, extra="")
     )
-    completed = try_repo(repository, pre_commit_home, "stack.yaml")
+    completed = try_repo(repository, pre_commit_home, "mfa-guard", "stack.yaml")
     assert completed.returncode == 0, completed.stdout + completed.stderr

@@ -9,12 +9,10 @@ to tracked files, so new modules must be committed first.
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
 WHEELHOUSE = os.environ.get("MFA_GUARD_WHEELHOUSE", "")
 
 pytestmark = pytest.mark.skipif(
@@ -42,41 +40,7 @@ Resources:
 FIXED_LIST = "NotAction: [iam:ChangePassword, iam:GetAccountPasswordPolicy, iam:CreateVirtualMFADevice,"
 
 
-def try_fix_hook(repository, home):
-    environment = {
-        key: value for key, value in os.environ.items() if not key.startswith("GIT_")
-    }
-    environment.update(
-        {
-            "PRE_COMMIT_HOME": str(home),
-            "PIP_NO_INDEX": "1",
-            "PIP_FIND_LINKS": WHEELHOUSE,
-            "NO_COLOR": "1",
-            "XDG_CACHE_HOME": str(home / "cache"),
-        }
-    )
-    command = [
-        sys.executable,
-        "-m",
-        "pre_commit",
-        "try-repo",
-        str(ROOT),
-        "mfa-guard-fix",
-        "--files",
-        "stack.yaml",
-    ]
-    return subprocess.run(
-        command,
-        cwd=repository,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-
-
-def test_fix_hook_fixes_then_passes(tmp_path):
+def test_fix_hook_fixes_then_passes(tmp_path, try_repo):
     home = tmp_path / "pre-commit-home"
     repository = tmp_path / "repo"
     repository.mkdir()
@@ -85,12 +49,12 @@ def test_fix_hook_fixes_then_passes(tmp_path):
     stack.write_text(TEMPLATE)
     subprocess.run(["git", "add", "-A"], cwd=repository, check=True)
 
-    first = try_fix_hook(repository, home)
+    first = try_repo(repository, home, "mfa-guard-fix", "stack.yaml")
     assert first.returncode == 1, first.stdout + first.stderr
     assert "files were modified by this hook" in first.stdout
     assert FIXED_LIST in stack.read_text()
 
     subprocess.run(["git", "add", "-A"], cwd=repository, check=True)
-    second = try_fix_hook(repository, home)
+    second = try_repo(repository, home, "mfa-guard-fix", "stack.yaml")
     assert second.returncode == 0, second.stdout + second.stderr
     assert "Passed" in second.stdout
