@@ -25,7 +25,6 @@ or decoded counts as missing.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import enum
 import hashlib
 import json
@@ -39,7 +38,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, get_type_hints
 
-from mfa_guard import __version__
+from mfa_guard import __version__, records
 from mfa_guard.discover import SKIPPED_DIRECTORIES
 from mfa_guard.engine.runner import Analyzer
 from mfa_guard.model import Autofix, Finding, SourceSpan
@@ -367,11 +366,11 @@ def encode_report(report: UnitReport) -> dict[str, Any]:
 
 def _encode_finding(finding: Finding) -> dict[str, Any]:
     data = {}
-    for item in dataclasses.fields(Finding):
-        value = getattr(finding, item.name)
+    for name in records.fields(Finding):
+        value = getattr(finding, name)
         if isinstance(value, Autofix):
-            value = dataclasses.asdict(value)
-        data[item.name] = value.value if isinstance(value, enum.Enum) else value
+            value = records.asdict(value)
+        data[name] = value.value if isinstance(value, enum.Enum) else value
     return data
 
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime
 import subprocess
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mfa_guard.errors import UsageError
 from mfa_guard.loaders.positions import key_position, position_of
 from mfa_guard.model import Severity
+from mfa_guard.records import field, record
 
 CONFIG_NAME = ".mfa-guard.yaml"
 FAIL_ON_CHOICES = ("error", "warning", "info", "never")
@@ -39,7 +39,7 @@ class ConfigError(UsageError):
     """An invalid configuration file; the message names the file, line and key."""
 
 
-@dataclass(frozen=True)
+@record
 class IgnoreEntry:
     """A path- and rule-based ignore for files that cannot carry comments."""
 
@@ -50,7 +50,7 @@ class IgnoreEntry:
     line: int
 
 
-@dataclass
+@record(frozen=False)
 class Config:
     path: Path | None = None
     fail_on: str | None = None

@@ -7,7 +7,8 @@ Lines and columns are 1-based, columns count characters (code points).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+
+from mfa_guard.records import field, record
 
 
 class Severity(enum.IntEnum):
@@ -39,7 +40,7 @@ class PolicyKind(enum.Enum):
     RESOURCE = "resource-policy"
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@record(order=True)
 class SourceSpan:
     path: str
     line: int
@@ -52,7 +53,7 @@ class SourceSpan:
         return cls(path, line, column, line, column)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ConditionEntry:
     """One `operator -> key -> values` test of a statement's Condition block.
 
@@ -71,7 +72,7 @@ class ConditionEntry:
     key_span: SourceSpan
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Statement:
     """One policy statement. Absent elements are None; present ones are tuples."""
 
@@ -107,7 +108,7 @@ class Statement:
         return self.span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PolicyDocument:
     """A policy document and where it came from.
 
@@ -144,14 +145,14 @@ class DiagnosticKind(enum.Enum):
     UNUSED_SUPPRESSION = "unused-suppression"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Diagnostic:
     kind: DiagnosticKind
     span: SourceSpan
     message: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Autofix:
     """A safe edit that fixes a finding, declared by its rule's `autofix` key.
 
@@ -170,7 +171,7 @@ class Autofix:
     description: str = ""
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@record(order=True)
 class Finding:
     """One reported problem. Sorting orders findings by file and position."""
 
@@ -197,7 +198,7 @@ class PrincipalKind(enum.Enum):
     ROLE = "role"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LoginProfile:
     """A console password of an IAM user.
 
@@ -208,7 +209,7 @@ class LoginProfile:
     password_reset_required: bool | None = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Principal:
     """An IAM user, group or role declared in one Terraform module or template.
 
@@ -240,7 +241,7 @@ class Principal:
         return self.name or self.address
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PasswordPolicy:
     """The account password policy (`aws_iam_account_password_policy`).
 

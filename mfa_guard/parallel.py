@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import dataclasses
 import logging
 import os
 import signal
@@ -29,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mfa_guard import records
 from mfa_guard.discover import is_terraform
 from mfa_guard.engine.runner import Analyzer
 from mfa_guard.loaders.base import LoadResult
@@ -272,7 +272,7 @@ def _portable_analyzer(analyzer: Analyzer) -> Analyzer:
     that cannot be pickled. A fresh context rebuilds them in each worker.
     """
     portable = copy.copy(analyzer)
-    portable.context = dataclasses.replace(analyzer.context)
+    portable.context = records.replace(analyzer.context)
     return portable
 
 

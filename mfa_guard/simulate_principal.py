@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from mfa_guard.engine.policy_sets import PolicySet, build_policy_sets
 from mfa_guard.errors import UsageError
 from mfa_guard.loaders.base import LoadResult
 from mfa_guard.model import Principal, PrincipalKind
+from mfa_guard.records import record
 
 
-@dataclass(frozen=True)
+@record
 class PrincipalSet:
     """The user a simulation is for, and every policy that reaches the user."""
 

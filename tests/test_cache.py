@@ -1,10 +1,10 @@
 """The per-unit result cache: keys, hits, invalidation and damaged entries."""
 
-import dataclasses
 import os
 
 import pytest
 
+from mfa_guard import records
 from mfa_guard.cache import ResultCache, default_cache_directory
 from mfa_guard.cli import main
 from mfa_guard.engine.context import RunContext, ScenarioSettings
@@ -185,7 +185,7 @@ def test_fingerprint_covers_rules_and_settings(tmp_path, rules):
     fewer = ResultCache.open(Analyzer(rules[1:]), 1000, directory)
     region = RunContext(ScenarioSettings(region="eu-west-1"))
     settings = ResultCache.open(Analyzer(rules, region), 1000, directory)
-    severity = dataclasses.replace(rules[0], severity=rules[0].severity.__class__(1))
+    severity = records.replace(rules[0], severity=rules[0].severity.__class__(1))
     changed = ResultCache.open(Analyzer([severity, *rules[1:]]), 1000, directory)
     limit = ResultCache.open(Analyzer(rules), 2000, directory)
     fingerprints = [

@@ -38,7 +38,6 @@ not parse.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +45,7 @@ from mfa_guard.engine.schema import RuleError, check_unknown, string_list
 from mfa_guard.iam.actions import action_matches
 from mfa_guard.loaders.positions import Unresolved
 from mfa_guard.model import Autofix, SourceSpan, Statement
+from mfa_guard.records import record
 
 ADD_TO_LIST = "add-to-list"
 REPLACE_OPERATOR = "replace-operator"
@@ -63,7 +63,7 @@ _VARIABLE_END = re.compile(r"^[^$&{}\"'\\]*\$\{[A-Za-z0-9:_.-]+\}$")
 _PLAIN_TEXT = re.compile(r"^[^$&{}%\"'\\\s]+$")
 
 
-@dataclass(frozen=True)
+@record
 class AutofixSpec:
     """A validated `autofix` key of a rule file.
 

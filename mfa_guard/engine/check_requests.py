@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,7 @@ from mfa_guard.iam.scenarios import (
 from mfa_guard.iam.variables import substitute
 from mfa_guard.loaders.positions import Unresolved
 from mfa_guard.model import SourceSpan, Statement
+from mfa_guard.records import replace
 
 RESOURCE_KEYWORDS = ("own-user", "mfa-device", "user-named-mfa-device")
 STATEMENT_REQUESTS = "statement"

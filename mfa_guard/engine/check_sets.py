@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,7 @@ from mfa_guard.iam.evaluate import (
 from mfa_guard.iam.scenarios import Scenario
 from mfa_guard.loaders.positions import Unresolved
 from mfa_guard.model import PolicyDocument, SourceSpan, Statement
+from mfa_guard.records import record, replace
 
 DECISIONS = {
     "allowed": DecisionKind.ALLOWED,
@@ -45,7 +45,7 @@ DECISIONS = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class SetResult:
     """One request whose decision a set check reports."""
 

@@ -133,7 +133,6 @@ set a new password at the next sign-in)"), empty when no user is known.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +140,7 @@ from mfa_guard.engine import check_actions, check_conditions, check_requests, ch
 from mfa_guard.engine.schema import RuleError
 from mfa_guard.engine.scope import DocumentScope, Hit
 from mfa_guard.model import DiagnosticKind, SourceSpan, Statement
+from mfa_guard.records import record
 
 __all__ = ["CHECKS", "DIAGNOSTIC_KINDS", "Hit", "run_check", "validate_check"]
 
@@ -150,7 +150,7 @@ Validator = Callable[[Any, Path, str], None]
 Runner = Callable[[Mapping[str, Any], Statement, DocumentScope, SourceSpan], list[Hit]]
 
 
-@dataclass(frozen=True)
+@record
 class CheckKind:
     validate: Validator
     run: Runner

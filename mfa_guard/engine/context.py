@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import cached_property
 
 from mfa_guard.iam.scenarios import SCENARIO_NAMES, Scenario, build_scenario
+from mfa_guard.records import field, record
 
 NO_MFA_SCENARIOS = ("console-without-mfa", "access-key", "role-session-without-mfa")
 
 
-@dataclass(frozen=True)
+@record
 class ScenarioSettings:
     account: str = "123456789012"
     region: str = "us-east-1"
@@ -18,7 +18,7 @@ class ScenarioSettings:
     user_path: str = "/"
 
 
-@dataclass
+@record(frozen=False)
 class RunContext:
     settings: ScenarioSettings = field(default_factory=ScenarioSettings)
     # Scenarios for the users of policy sets, built on first use. The field

@@ -16,7 +16,6 @@ JSON file, for example) is a set of its own.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 
 from mfa_guard.iam.managed import managed_policy
 from mfa_guard.model import (
@@ -26,11 +25,12 @@ from mfa_guard.model import (
     Principal,
     PrincipalKind,
 )
+from mfa_guard.records import field, record
 
 ROOT_PATH = "/"
 
 
-@dataclass(frozen=True)
+@record
 class SetMember:
     """A document of a policy set and how it reaches the principal.
 
@@ -41,7 +41,7 @@ class SetMember:
     via: str
 
 
-@dataclass(frozen=True)
+@record
 class PolicySet:
     """The policies that apply to one principal, or one document on its own.
 
@@ -71,7 +71,7 @@ class PolicySet:
         return bool(self.missing)
 
 
-@dataclass
+@record(frozen=False)
 class SetIndex:
     """The policy sets of one file or module, and the sets each document is in."""
 

@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +66,7 @@ from mfa_guard.engine.schema import (
 )
 from mfa_guard.engine.subjects import USERS, parse_subject, user_predicate_names
 from mfa_guard.model import Severity
+from mfa_guard.records import field, record, replace
 
 __all__ = [
     "MESSAGE_FIELDS",
@@ -87,7 +87,7 @@ RULE_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 LOCATIONS = ("statement", "document", "mfa-condition")
 
 
-@dataclass(frozen=True)
+@record
 class RuleExample:
     file_name: str
     content: str
@@ -95,7 +95,7 @@ class RuleExample:
     column: int | None = None
 
 
-@dataclass(frozen=True)
+@record
 class RuleDocs:
     rationale: str
     fix: str
@@ -105,7 +105,7 @@ class RuleDocs:
     passing: RuleExample | None = None
 
 
-@dataclass(frozen=True)
+@record
 class SeverityByActions:
     """A severity for findings whose reported actions all match `only`."""
 
@@ -113,7 +113,7 @@ class SeverityByActions:
     severity: Severity
 
 
-@dataclass(frozen=True)
+@record
 class Rule:
     id: str
     name: str

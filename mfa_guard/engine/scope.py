@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -12,11 +11,12 @@ from mfa_guard.engine.policy_sets import PolicySet, SetMember
 from mfa_guard.engine.selectors import document_view, select_statements
 from mfa_guard.iam.scenarios import Scenario
 from mfa_guard.model import PolicyDocument, SourceSpan, Statement
+from mfa_guard.records import field, record
 
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
+@record
 class Hit:
     """One place a check fired, with the values for the message template.
 
@@ -29,7 +29,7 @@ class Hit:
     actions: tuple[str, ...] = ()
 
 
-@dataclass
+@record(frozen=False)
 class DocumentScope:
     """A document and the run's context, with values every rule shares.
 

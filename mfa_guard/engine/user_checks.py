@@ -9,7 +9,6 @@ report at the user instead of a finding.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +27,10 @@ from mfa_guard.engine.schema import (
 )
 from mfa_guard.engine.scope import DocumentScope, Hit
 from mfa_guard.model import SourceSpan
+from mfa_guard.records import field, record
 
 
-@dataclass
+@record(frozen=False)
 class UserOutcome:
     """The hits of a user check, or the reason it could not decide."""
 
@@ -42,7 +42,7 @@ Validator = Callable[[Any, Path, str], None]
 Runner = Callable[[Mapping[str, Any], PolicySet, RunContext, SourceSpan], UserOutcome]
 
 
-@dataclass(frozen=True)
+@record
 class UserCheckKind:
     validate: Validator
     run: Runner

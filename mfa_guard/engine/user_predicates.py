@@ -19,12 +19,12 @@ is true.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from mfa_guard.engine.policy_sets import ROOT_PATH, PolicySet
+from mfa_guard.records import record
 
 
-@dataclass(frozen=True)
+@record
 class UserPredicate:
     """A test on the user of a policy set, and the reason text when it is true."""
 

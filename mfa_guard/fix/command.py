@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from mfa_guard.fix.plan import plan_fixes
 from mfa_guard.fix.source import FixError
+from mfa_guard.records import field, record
 from mfa_guard.scan import ScanResult
 
 
-@dataclass
+@record(frozen=False)
 class FixOutcome:
     """The result of a fix run: the findings that remain, the diff and notes for the user.
 

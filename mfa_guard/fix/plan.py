@@ -14,7 +14,6 @@ import logging
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
 
 from mfa_guard.engine.autofix import ADD_TO_LIST, REPLACE_OPERATOR
 from mfa_guard.fix.documents import Document, open_document
@@ -29,13 +28,14 @@ from mfa_guard.fix.source import (
 )
 from mfa_guard.fix.syntax import add_to_list, replace_operator, replace_variable_end
 from mfa_guard.model import Autofix, Finding
+from mfa_guard.records import field, record, replace
 
 _LINE = re.compile(r"[^\n]*\n|[^\n]+")
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@record
 class Skipped:
     """A finding with a fix that was not applied, and why."""
 
@@ -43,7 +43,7 @@ class Skipped:
     reason: str
 
 
-@dataclass
+@record(frozen=False)
 class FileFix:
     """A file's text before and after its fixes, and the findings they fix."""
 
@@ -75,7 +75,7 @@ class FileFix:
         )
 
 
-@dataclass
+@record(frozen=False)
 class FixPlan:
     files: list[FileFix] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
@@ -85,7 +85,7 @@ class FixPlan:
         return [finding for item in self.files for finding in item.findings]
 
 
-@dataclass(frozen=True)
+@record
 class Replacement:
     """One edit in the coordinates of the unchanged file, for SARIF `fixes`."""
 
@@ -96,7 +96,7 @@ class Replacement:
     text: str
 
 
-@dataclass
+@record(frozen=False)
 class _Group:
     """Findings whose fixes make one edit, with the merged fix."""
 

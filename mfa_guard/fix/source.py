@@ -13,8 +13,9 @@ import os
 import stat
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
+
+from mfa_guard.records import record
 
 # UTF-32 first, because the UTF-32 LE mark starts with the UTF-16 LE mark.
 _BOMS = (
@@ -30,7 +31,7 @@ class FixError(Exception):
     """An error that stops a fix from being applied, with the reason as its message."""
 
 
-@dataclass(frozen=True)
+@record
 class TextEdit:
     """Replace the characters from `start` to `end` with `text`."""
 
@@ -39,7 +40,7 @@ class TextEdit:
     text: str
 
 
-@dataclass(frozen=True)
+@record
 class SourceText:
     """A file's bytes and its text, with what it takes to encode the text again."""
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol
 
 from mfa_guard.fix.source import FixError, LineIndex, TextEdit, newline_at
+from mfa_guard.records import record
 
 Render = Callable[[str], str]
 
@@ -25,7 +25,7 @@ _BLOCK_ITEM_PREFIX = re.compile(r"^[ \t]*-[ \t]+$")
 _VARIABLE_FORMS = r"(?:\$\$\{|\$\{!|\$\{|&\{)"
 
 
-@dataclass(frozen=True)
+@record
 class ListSyntax:
     """An element's list as written.
 
@@ -40,7 +40,7 @@ class ListSyntax:
     render: Render
 
 
-@dataclass(frozen=True)
+@record
 class ScalarSyntax:
     """An element written as one string, from `start` to `end`."""
 

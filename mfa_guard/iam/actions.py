@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from mfa_guard.iam.glob import Glob, wildcard_tokens
+from mfa_guard.records import record
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def has_wildcard(pattern: str) -> bool:
     return "*" in pattern or "?" in pattern
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _ActionInfo:
     name: str
     resource_types: tuple[str, ...]

@@ -18,7 +18,6 @@ import ipaddress
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -27,6 +26,7 @@ from mfa_guard.iam.glob import Glob, Token, literal_tokens, wildcard_tokens
 from mfa_guard.iam.scenarios import Scenario
 from mfa_guard.iam.variables import PatternPart, Substituted, join_parts, resolve
 from mfa_guard.model import ConditionEntry, Statement
+from mfa_guard.records import field, record
 
 
 class Tri(enum.Enum):
@@ -71,7 +71,7 @@ def tri_of(value: bool) -> Tri:
     return Tri.TRUE if value else Tri.FALSE
 
 
-@dataclass(frozen=True)
+@record
 class ConditionOutcome:
     """The value of a condition and the unknown keys it depends on.
 
@@ -89,7 +89,7 @@ class ConditionOutcome:
 Comparison = Callable[[str, tuple[PatternPart, ...], str], bool]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Operator:
     """A parsed condition operator such as `ForAnyValue:StringNotLikeIfExists`."""
 
@@ -266,7 +266,7 @@ def _evaluate_null(policy_values: Sequence[str], *, key_absent: bool) -> Tri:
     return tri_or(results)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _PolicyValue:
     """A condition value after variable substitution.
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
 
 from mfa_guard.iam.actions import action_matches, get_catalogue
 from mfa_guard.iam.arns import compile_arn_pattern, resolve_account_placeholder
@@ -34,6 +33,7 @@ from mfa_guard.iam.scenarios import Scenario
 from mfa_guard.iam.variables import resolve
 from mfa_guard.loaders.positions import Unresolved
 from mfa_guard.model import PolicyDocument, PolicyKind, Statement
+from mfa_guard.records import record, replace
 
 GET_SESSION_TOKEN = "sts:GetSessionToken"
 PERMISSION_KINDS = frozenset({PolicyKind.IDENTITY, PolicyKind.SCP})
@@ -43,7 +43,7 @@ _GET_SESSION_TOKEN_NOTE = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class Request:
     action: str
     resource: str
@@ -56,7 +56,7 @@ class Match(enum.Enum):
     MAYBE = "maybe"
 
 
-@dataclass(frozen=True)
+@record
 class StatementMatch:
     """Whether one statement applies to a request, and a sentence saying why."""
 
@@ -76,7 +76,7 @@ class DecisionKind(enum.Enum):
     IMPLICIT_DENY = "implicitly denied"
 
 
-@dataclass(frozen=True)
+@record
 class Decision:
     """The outcome of a request and the statements behind it.
 
@@ -197,7 +197,7 @@ def _match_action(statement: Statement, action: str) -> ConditionOutcome:
     return ConditionOutcome(value, frozenset(), explanation)
 
 
-@dataclass(frozen=True)
+@record
 class _ResourceEntry:
     pattern: str
     value: Tri

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import types
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
+
+from mfa_guard.records import record, replace
 
 MFA_PRESENT = "aws:multifactorauthpresent"
 MFA_AGE = "aws:multifactorauthage"
@@ -34,7 +35,7 @@ _ROLE_SESSION = "session"
 _MFA_AGE_SECONDS = "300"
 
 
-@dataclass(frozen=True)
+@record
 class Scenario:
     """The request context of one kind of caller.
 
@@ -93,7 +94,7 @@ class Scenario:
         return "unknown"
 
 
-@dataclass(frozen=True)
+@record
 class _Template:
     description: str
     principal_type: str

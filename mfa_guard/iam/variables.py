@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from mfa_guard.records import record
 
 if TYPE_CHECKING:
     from mfa_guard.iam.scenarios import Scenario
@@ -26,7 +27,7 @@ _ESCAPES = frozenset("*?$")
 _DEFAULT = re.compile(r"^(?P<key>[^,]*?)\s*,\s*'(?P<default>[^']*)'\s*$")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Variable:
     """A `${...}` reference as written, with its key and optional default."""
 
@@ -35,7 +36,7 @@ class Variable:
     default: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Substituted:
     """Text that a variable stood for. Wildcard characters in it are literal."""
 
@@ -46,7 +47,7 @@ Piece = str | Variable
 PatternPart = str | Substituted
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Resolution:
     """The result of substituting every variable of one policy string.
 

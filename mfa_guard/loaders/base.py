@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from mfa_guard.model import Diagnostic, PasswordPolicy, PolicyDocument, Principal
+from mfa_guard.records import field, record
 
 
-@dataclass
+@record(frozen=False)
 class LoadResult:
     """Documents and problems found in one file (or one Terraform module).
 

@@ -9,7 +9,6 @@ numbers in conditions become the strings IAM compares.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from mfa_guard.iam.conditions import is_known_operator
@@ -29,11 +28,12 @@ from mfa_guard.model import (
     SourceSpan,
     Statement,
 )
+from mfa_guard.records import field, record
 
 _LIST_ELEMENTS = ("Action", "NotAction", "Resource", "NotResource")
 
 
-@dataclass
+@record(frozen=False)
 class _Context:
     path: str
     fallback: Pos

@@ -18,7 +18,6 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from mfa_guard.loaders.base import LoadResult
@@ -42,6 +41,7 @@ from mfa_guard.model import (
     PolicyKind,
     SourceSpan,
 )
+from mfa_guard.records import field, record
 
 # Values that stand in for pseudo parameters. The account and region match
 # any value, so an ARN built from them still matches the caller's own user.
@@ -109,7 +109,7 @@ def is_template(value: Any) -> bool:
 # Where policies sit in a template
 
 
-@dataclass(frozen=True)
+@record
 class _PolicySource:
     """One policy property of a resource, before intrinsic functions are resolved.
 

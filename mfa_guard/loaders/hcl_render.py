@@ -16,7 +16,6 @@ remove the whitespace of adjacent literal text, as in Terraform.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mfa_guard.loaders.hcl_source import SourceFile
@@ -24,6 +23,7 @@ from mfa_guard.loaders.hcl_template import TemplateText, literal_units
 from mfa_guard.loaders.positions import Unresolved
 from mfa_guard.loaders.terraform_expressions import Evaluator, ModuleScope, describe
 from mfa_guard.loaders.terraform_operations import truth_value
+from mfa_guard.records import field, record
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -56,7 +56,7 @@ class TemplateEvaluator(Evaluator):
         return Unresolved(f"{root} (not passed to the template)"), 0
 
 
-@dataclass
+@record(frozen=False)
 class Rendering:
     """The rendered text and the parts copied as written.
 
@@ -69,7 +69,7 @@ class Rendering:
     written: list[str] = field(default_factory=list)
 
 
-@dataclass
+@record(frozen=False)
 class _Char:
     char: str
     origin: int

@@ -10,11 +10,11 @@ exactly one position.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mfa_guard.loaders.positions import Pos
+from mfa_guard.records import field, record
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser, Tree
@@ -33,7 +33,7 @@ _MISSING_NAMES = {
 }
 
 
-@dataclass
+@record(frozen=False)
 class SourceFile:
     """One file of a Terraform module: its text and, for HCL, its syntax tree.
 

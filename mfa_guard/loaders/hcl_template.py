@@ -13,12 +13,12 @@ written, because their values come from tfparse or from the evaluator.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mfa_guard.loaders.hcl_source import SourceFile
 from mfa_guard.loaders.jsonpos import JsonError, parse_json
 from mfa_guard.loaders.positions import Pos, PosDict, PosList
+from mfa_guard.records import field, record
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -29,7 +29,7 @@ _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 _UNICODE_ESCAPES = {"u": 4, "U": 8}
 
 
-@dataclass
+@record(frozen=False)
 class TemplateText:
     """Template text and the source offset of each of its characters.
 
@@ -43,7 +43,7 @@ class TemplateText:
     parts: list[Node] = field(default_factory=list)
 
 
-@dataclass
+@record(frozen=False)
 class TextUnit:
     """One character of template text and the source offset it came from.
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
 from json import decoder as json_decoder
 from typing import Any
 
 from mfa_guard.loaders.positions import Pos, PosDict, PosList
+from mfa_guard.records import field, record
 
 MAX_DEPTH = 200
 
@@ -34,14 +34,14 @@ class JsonError(ValueError):
         self.column = column
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DuplicateKey:
     key: str
     pos: Pos
     first_pos: Pos
 
 
-@dataclass
+@record(frozen=False)
 class ParsedJson:
     value: Any
     duplicates: list[DuplicateKey] = field(default_factory=list)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from mfa_guard.model import LoginProfile, Principal, PrincipalKind, SourceSpan
+from mfa_guard.records import field, record
 
 DEFAULT_PATH = "/"
 
 
-@dataclass
+@record(frozen=False)
 class PrincipalDraft:
     """A mutable principal; `freeze` turns it into the model's Principal.
 

@@ -9,12 +9,12 @@ position of every attribute and nested block.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mfa_guard.loaders.hcl_source import SourceFile
 from mfa_guard.loaders.hcl_template import template_text
 from mfa_guard.loaders.positions import Pos, PosDict, PosList, key_position
+from mfa_guard.records import field, record
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -29,7 +29,7 @@ _WRAPPERS = ("expression", "collection_value", "literal_value", "template_expr")
 _QUOTES = ("quoted_template_start", "quoted_template_end")
 
 
-@dataclass
+@record(frozen=False)
 class Attribute:
     """An argument such as `policy = ...`.
 
@@ -44,7 +44,7 @@ class Attribute:
     json_value: Any = None
 
 
-@dataclass
+@record(frozen=False)
 class Block:
     """A block such as `resource "aws_iam_policy" "x" { ... }`, with its contents."""
 

@@ -12,7 +12,6 @@ renders it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from mfa_guard.loaders.terraform_policies import (
     PolicyReference,
 )
 from mfa_guard.model import Diagnostic, DiagnosticKind, PolicyKind, SourceSpan
+from mfa_guard.records import field, record
 
 # Resource type -> (argument containing the policy JSON, what the policy is used as).
 POLICY_ARGUMENTS: dict[str, tuple[str, PolicyKind]] = {
@@ -45,7 +45,7 @@ POLICY_ARGUMENTS: dict[str, tuple[str, PolicyKind]] = {
 _SERVICE_CONTROL_POLICY = "SERVICE_CONTROL_POLICY"
 
 
-@dataclass
+@record(frozen=False)
 class TerraformLoadResult(LoadResult):
     """A LoadResult with the policy references and local modules of a module.
 

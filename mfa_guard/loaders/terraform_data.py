@@ -10,7 +10,6 @@ policy text the loader reads elsewhere: a heredoc, `jsonencode(...)`,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from mfa_guard.loaders.terraform_blocks import Attribute, unwrap
@@ -29,13 +28,14 @@ from mfa_guard.loaders.terraform_policies import (
 )
 from mfa_guard.loaders.terraform_values import ValueResolver
 from mfa_guard.model import Diagnostic, DiagnosticKind, SourceSpan
+from mfa_guard.records import field, record
 
 # (list argument, single-document argument of provider versions before 4.0).
 _SOURCES = ("source_policy_documents", "source_json")
 _OVERRIDES = ("override_policy_documents", "override_json")
 
 
-@dataclass
+@record(frozen=False)
 class DataDocuments:
     """Build data sources on request, each once, and remember which are inputs.
 

@@ -23,11 +23,11 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mfa_guard.loaders.positions import Pos
+from mfa_guard.records import field, record
 
 # Maximum number of broken files that get HCL's own message (one tfparse run each).
 HCL_MESSAGE_LIMIT = 3
@@ -44,7 +44,7 @@ _HCL_DIAGNOSTIC = re.compile(
 )
 
 
-@dataclass
+@record(frozen=False)
 class Evaluation:
     """tfparse's output for one directory.
 

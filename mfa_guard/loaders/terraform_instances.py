@@ -11,7 +11,6 @@ evaluated by the caller's own `ValueResolver`, in the caller's scope.
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
 from typing import Any
 
 from mfa_guard.loaders.terraform_blocks import Block
@@ -19,6 +18,7 @@ from mfa_guard.loaders.terraform_expressions import Definition, plain
 from mfa_guard.loaders.terraform_module import Entry, ModuleIndex
 from mfa_guard.loaders.terraform_tree import LOCAL_PREFIXES, ModuleTree, module_source
 from mfa_guard.loaders.terraform_values import ValueResolver
+from mfa_guard.records import record
 
 # Arguments of a module block that are not input variables of the module.
 MODULE_META_ARGUMENTS = frozenset(
@@ -28,7 +28,7 @@ MODULE_META_ARGUMENTS = frozenset(
 MAX_INSTANCES = 1000
 
 
-@dataclass
+@record(frozen=False)
 class ModuleInstance:
     """One instance of a module: its blocks and the resolver of its scope.
 

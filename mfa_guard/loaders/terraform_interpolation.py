@@ -8,7 +8,6 @@ tfparse left unevaluated are then evaluated by the loader's `Evaluator`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mfa_guard.loaders.hcl_source import SourceFile
@@ -16,12 +15,13 @@ from mfa_guard.loaders.hcl_template import TemplateText, parse_template_json
 from mfa_guard.loaders.jsonpos import JsonError
 from mfa_guard.loaders.positions import PosDict, PosList, Unresolved
 from mfa_guard.loaders.terraform_expressions import UNKNOWN, Evaluator, describe
+from mfa_guard.records import record
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
 
-@dataclass
+@record(frozen=False)
 class TemplatePolicy:
     """The policy JSON of a heredoc or quoted string.
 

@@ -25,10 +25,9 @@ the override won.
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
 from typing import Any
 
+from mfa_guard import records
 from mfa_guard.loaders.positions import (
     Pos,
     PosDict,
@@ -38,9 +37,10 @@ from mfa_guard.loaders.positions import (
     position_of,
 )
 from mfa_guard.model import PolicyDocument, SourceSpan, Statement
+from mfa_guard.records import field, record
 
 
-@dataclass
+@record(frozen=False)
 class PlacedStatement:
     """A statement value and the file and position where it is written."""
 
@@ -54,7 +54,7 @@ class PlacedStatement:
         return sid if isinstance(sid, str) else ""
 
 
-@dataclass
+@record(frozen=False)
 class DocumentParts:
     """The parts of a policy document that merging combines.
 
@@ -153,12 +153,12 @@ def relocate(document: PolicyDocument, paths: list[str]) -> PolicyDocument:
             statements.append(statement)
         else:
             statements.append(_moved(statement, path))
-    return dataclasses.replace(document, statements=tuple(statements))
+    return records.replace(document, statements=tuple(statements))
 
 
 def _moved(statement: Statement, path: str) -> Statement:
     conditions = tuple(
-        dataclasses.replace(
+        records.replace(
             condition,
             span=_span(condition.span, path),
             key_span=_span(condition.key_span, path),
@@ -169,7 +169,7 @@ def _moved(statement: Statement, path: str) -> Statement:
         (name, tuple(_span(span, path) for span in spans))
         for name, spans in statement.item_spans
     )
-    return dataclasses.replace(
+    return records.replace(
         statement,
         span=_span(statement.span, path),
         conditions=conditions,
@@ -178,4 +178,4 @@ def _moved(statement: Statement, path: str) -> Statement:
 
 
 def _span(span: SourceSpan, path: str) -> SourceSpan:
-    return dataclasses.replace(span, path=path)
+    return records.replace(span, path=path)

@@ -11,19 +11,19 @@ A `ModuleIndex` shows the blocks of one module instance.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from mfa_guard.loaders.hcl_source import SourceFile
 from mfa_guard.loaders.terraform_blocks import Block
 from mfa_guard.loaders.terraform_expressions import Definition, ModuleScope
+from mfa_guard.records import record
 
 _METADATA_KEYS = ("__tfmeta", "id")
 # The `module.<name>` or `module.<name>[<key>]` steps at the start of an address.
 _MODULE_STEPS = re.compile(r'(?:module\.[^.\[]+(?:\[(?:"[^"]*"|[^\]]*)\])?\.)*')
 
 
-@dataclass
+@record(frozen=False)
 class Entry:
     """One evaluated block: tfparse's values and the block they were written in."""
 

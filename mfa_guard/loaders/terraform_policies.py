@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +34,7 @@ from mfa_guard.loaders.terraform_interpolation import (
 from mfa_guard.loaders.terraform_templatefile import render_policy_template
 from mfa_guard.loaders.terraform_values import ValueResolver
 from mfa_guard.model import Diagnostic, DiagnosticKind, SourceSpan
+from mfa_guard.records import record
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -49,7 +49,7 @@ POLICY_DOCUMENT = "aws_iam_policy_document"
 _MAX_DEPTH = 8
 
 
-@dataclass
+@record(frozen=False)
 class PolicyValue:
     """An IAM-shaped policy value and the file its statements are written in.
 
@@ -61,7 +61,7 @@ class PolicyValue:
     fallback: Pos
 
 
-@dataclass
+@record(frozen=False)
 class PolicyReference:
     """A policy argument set to `data.aws_iam_policy_document.<name>.json`."""
 
@@ -71,7 +71,7 @@ class PolicyReference:
 PolicyRead = PolicyValue | PolicyReference | Diagnostic
 
 
-@dataclass
+@record(frozen=False)
 class _Request:
     """The policy argument being read.
 

@@ -10,13 +10,13 @@ define, such as an AWS managed policy.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from mfa_guard.iam.managed import aws_managed_arn, policy_name_of_arn
 from mfa_guard.loaders.terraform_collect import TerraformLoadResult
 from mfa_guard.loaders.terraform_expressions import is_unknown
 from mfa_guard.loaders.terraform_module import ModuleIndex
+from mfa_guard.records import field, record
 
 POLICY = "aws_iam_policy"
 
@@ -26,7 +26,7 @@ _REFERENCE_ATTRIBUTES = re.compile(r"\.(?:name|arn|id|unique_id)$")
 _NOT_RESOURCES = ("var.", "local.", "each.", "count.", "path.", "terraform.", "self.")
 
 
-@dataclass
+@record(frozen=False)
 class PolicyTarget:
     """The documents of the module, or the ARN, that a `policy_arn` names.
 

@@ -12,11 +12,11 @@ and the `id`, `arn` or `json` of a block.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from mfa_guard.loaders.hcl_source import SourceFile
 from mfa_guard.loaders.terraform_blocks import Attribute, Block, traversal, unwrap
+from mfa_guard.records import field, record
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -57,7 +57,7 @@ _STRING_ATTRIBUTES = frozenset({"id", "arn", "json", "minified_json"})
 _MAX_DEPTH = 8
 
 
-@dataclass
+@record(frozen=False)
 class PrimitiveContext:
     """The declarations of one module that the inference follows."""
 

@@ -8,11 +8,11 @@ module, which the fallback evaluator (`terraform_expressions`) reads.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mfa_guard.loaders.hcl_source import SourceFile
 from mfa_guard.loaders.terraform_blocks import Attribute
+from mfa_guard.records import field, record
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -65,7 +65,7 @@ def describe(node: Node, source: SourceFile) -> str:
     return text
 
 
-@dataclass
+@record(frozen=False)
 class Definition:
     """A variable or local value: its value and where it is written.
 
@@ -80,7 +80,7 @@ class Definition:
     known: bool = True
 
 
-@dataclass
+@record(frozen=False)
 class ModuleScope:
     """The names one module's expressions can refer to.
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import posixpath
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from mfa_guard.loaders.hcl_source import (
@@ -27,13 +26,14 @@ from mfa_guard.loaders.positions import Pos
 from mfa_guard.loaders.terraform_blocks import Block, hcl_blocks, json_blocks
 from mfa_guard.loaders.terraform_files import FileRejected, check_regular_file
 from mfa_guard.model import Diagnostic, DiagnosticKind, SourceSpan
+from mfa_guard.records import field, record
 
 TERRAFORM_SUFFIXES = (".tf", ".tf.json")
 # Text that every file with an IAM resource or policy document contains.
 IAM_MARKERS = ("aws_iam_", "aws_organizations_policy")
 
 
-@dataclass
+@record(frozen=False)
 class ModuleFiles:
     """The parsed Terraform files of one module directory.
 

@@ -13,7 +13,6 @@ contains a part that could not be rendered becomes an Unresolved marker.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mfa_guard.loaders.hcl_render import (
@@ -31,6 +30,7 @@ from mfa_guard.loaders.hcl_source import (
 from mfa_guard.loaders.hcl_template import TemplateText, parse_template_json
 from mfa_guard.loaders.jsonpos import JsonError
 from mfa_guard.loaders.positions import Pos, Unresolved
+from mfa_guard.records import field, record
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -39,7 +39,7 @@ _MARKER = "MFA_GUARD_TEMPLATE"
 _OPENINGS = ("template_interpolation_start", "template_directive_start")
 
 
-@dataclass
+@record(frozen=False)
 class RenderedPolicy:
     """The JSON value a template renders to, or why there is none.
 

@@ -17,7 +17,6 @@ would otherwise reject the whole module.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from mfa_guard.loaders.hcl_source import (
@@ -39,12 +38,13 @@ from mfa_guard.loaders.terraform_expressions import (
 )
 from mfa_guard.loaders.terraform_files import FileRejected, check_regular_file
 from mfa_guard.model import Diagnostic, DiagnosticKind, SourceSpan
+from mfa_guard.records import field, record
 
 _FIRST_FILES = ("terraform.tfvars", "terraform.tfvars.json")
 _AUTO_SUFFIXES = (".auto.tfvars", ".auto.tfvars.json")
 
 
-@dataclass
+@record(frozen=False)
 class VarFiles:
     """The variable definitions files of a root module.
 

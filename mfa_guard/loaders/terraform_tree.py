@@ -15,7 +15,6 @@ evaluation.
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from mfa_guard.loaders.hcl_template import template_text
@@ -25,6 +24,7 @@ from mfa_guard.loaders.terraform_sources import (
     display_directory,
     read_module_files,
 )
+from mfa_guard.records import field, record
 
 # Maximum number of module calls followed, however the modules nest. Each
 # call of a module tree is followed once per path that reaches it.
@@ -33,7 +33,7 @@ MAX_MODULE_CALLS = 1000
 LOCAL_PREFIXES = ("./", "../")
 
 
-@dataclass
+@record(frozen=False)
 class ModuleCall:
     """A `module` block and the directory its source names.
 
@@ -57,7 +57,7 @@ class ModuleCall:
         return self.source is not None and self.source.startswith(LOCAL_PREFIXES)
 
 
-@dataclass
+@record(frozen=False)
 class ModuleTree:
     """The root module and the local modules it calls, directly or not.
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from yaml import MarkedYAMLError
@@ -34,6 +33,7 @@ from yaml.scanner import Scanner
 
 from mfa_guard.loaders.jsonpos import DuplicateKey
 from mfa_guard.loaders.positions import Pos, PosDict, PosList
+from mfa_guard.records import field, record
 
 # The constructors use about three Python frames per level, so 200 levels
 # stay inside Python's default recursion limit of 1,000.
@@ -58,7 +58,7 @@ class YamlError(ValueError):
         self.column = column
 
 
-@dataclass
+@record(frozen=False)
 class ParsedYaml:
     value: Any
     duplicates: list[DuplicateKey] = field(default_factory=list)

@@ -2,7 +2,6 @@
 
 import shutil
 import stat
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from mfa_guard.engine.runner import Analyzer
 from mfa_guard.fix import FixError, finding_replacements, json_syntax, plan_fixes
 from mfa_guard.fix.plan import FileFix, Replacement
 from mfa_guard.fix.source import SourceText
+from mfa_guard.records import replace
 from mfa_guard.scan import scan
 
 HERE = Path(__file__).parent

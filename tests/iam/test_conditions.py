@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from dataclasses import replace
 from types import MappingProxyType
 
 import pytest
@@ -17,6 +16,7 @@ from mfa_guard.iam.conditions import (
 )
 from mfa_guard.iam.scenarios import Scenario
 from mfa_guard.model import ConditionEntry, SourceSpan
+from mfa_guard.records import replace
 from tests.iam.policies import load_policy, scenario
 
 V2012 = "2012-10-17"

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ from mfa_guard.iam.evaluate import (
 from mfa_guard.iam.scenarios import Scenario, mfa_device_arn, own_user_arn
 from mfa_guard.loaders.positions import Unresolved
 from mfa_guard.model import PolicyDocument, PolicyKind
+from mfa_guard.records import replace
 from tests.iam.policies import (
     ALLOW_ALL,
     AWS_SELF_MANAGE,

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from dataclasses import replace
 from types import MappingProxyType
 
 import pytest
@@ -12,6 +11,7 @@ from mfa_guard.iam.variables import (
     split_variables,
     substitute,
 )
+from mfa_guard.records import replace
 from tests.iam.policies import scenario
 
 V2012 = "2012-10-17"

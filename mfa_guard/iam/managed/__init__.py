@@ -10,11 +10,11 @@ from __future__ import annotations
 import functools
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mfa_guard.model import PolicyDocument, PolicyKind
+from mfa_guard.records import record
 
 AWS_MANAGED_PREFIX = "arn:aws:iam::aws:policy/"
 
@@ -28,7 +28,7 @@ _DIRECTORY = Path(__file__).resolve().parent
 _AWS_MANAGED_ARN = re.compile(r"^arn:(?:aws[a-z-]*|\$\{[^}]*\}):iam::aws:policy/(.+)$")
 
 
-@dataclass(frozen=True)
+@record
 class ManagedPolicyInfo:
     """The version and source page of a bundled managed policy document."""
 
