@@ -60,10 +60,7 @@ class DocumentScope:
     def select(self, expression: str | None) -> list[Statement]:
         """Return the statements a selector picks, or every statement when it is None."""
         if expression not in self._selected:
-            if expression is None:
-                selected = list(self.document.statements)
-            else:
-                selected = select_statements(expression, self.document, self._view)
+            selected = select_statements(expression, self.document, lambda: self._view)
             self._selected[expression] = selected
         return self._selected[expression]
 

@@ -5,14 +5,37 @@ against the IAM JSON shape. The view always has `Statement` as a list and
 every list element (`Action`, `Resource`, condition values) as a list, so a
 selector never misses a single-object statement. Each selector is compiled
 once per run.
+
+The selectors of the shipped rules only pick statements by `Effect`. Those
+are evaluated on the statements directly, without importing jsonpath-ng
+or building the JSON view, which saves a one-file scan most of its
+selector cost. The tests compare both ways on generated documents.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 from mfa_guard.model import PolicyDocument, Statement
+
+EFFECT_FILTER = re.compile(
+    r"\$\.Statement\[\?\(\s*@\.Effect\s*==\s*(?:'(?P<single>[A-Za-z]*)'|\"(?P<double>[A-Za-z]*)\")\s*\)\]"
+)
+
+
+def effect_filter(expression: str) -> str | None:
+    """Return the effect `expression` filters on, when it is the form `$.Statement[?(@.Effect == 'Deny')]`."""
+    match = EFFECT_FILTER.fullmatch(expression.strip())
+    if match is None:
+        return None
+    return (
+        match.group("single")
+        if match.group("single") is not None
+        else match.group("double")
+    )
 
 
 @cache
@@ -71,18 +94,30 @@ def document_view(
 def select_statements(
     expression: str | None,
     document: PolicyDocument,
-    view: tuple[dict[str, Any], dict[int, Statement]] | None = None,
+    view: Callable[[], tuple[dict[str, Any], dict[int, Statement]]] | None = None,
 ) -> list[Statement]:
     """Return the statements of `document` that `expression` selects, in order.
 
     Without an expression every statement is selected. A match inside a
     statement (say `$.Statement[*].Condition`) selects that statement.
-    `view` is the result of `document_view(document)`, when the caller
-    already built it.
+    `view` returns the result of `document_view(document)`, when the caller
+    keeps one; it is called only for selectors that need the JSON view.
     """
     if expression is None:
         return list(document.statements)
-    data, owners = view or document_view(document)
+    effect = effect_filter(expression)
+    if effect is not None:
+        return [s for s in document.statements if s.effect == effect]
+    return select_with_jsonpath(
+        expression, view() if view is not None else document_view(document)
+    )
+
+
+def select_with_jsonpath(
+    expression: str, view: tuple[dict[str, Any], dict[int, Statement]]
+) -> list[Statement]:
+    """Return the statements `expression` selects in `view`, evaluated by jsonpath-ng."""
+    data, owners = view
     selected: dict[int, Statement] = {}
     for match in compile_selector(expression).find(data):
         context = match
