@@ -52,9 +52,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mfa_guard.engine.autofix import AutofixSpec, parse_autofix
+from mfa_guard.engine.rule_index import indexed_data
 from mfa_guard.engine.schema import (
     MESSAGE_FIELDS,
     RuleError,
@@ -304,11 +303,11 @@ def _where(data: Mapping[str, Any], path: Path) -> tuple[str, ...]:
 
 
 def _select(data: Mapping[str, Any], path: Path) -> str | None:
-    from mfa_guard.engine.selectors import compile_selector
+    from mfa_guard.engine.selectors import compile_selector, effect_filter
 
     select: str | None = optional(data, "select", str, path)
-    if select is None:
-        return None
+    if select is None or effect_filter(select) is not None:
+        return select
     try:
         compile_selector(select)
     except ValueError as error:
@@ -365,16 +364,26 @@ def parse_rule(data: Any, path: Path, pack: str = "mfa-guard") -> Rule:
     )
 
 
-def load_rule_file(path: Path, pack: str = "mfa-guard") -> Rule:
+def load_rule_file(path: Path, pack: str = "mfa-guard", indexed: bool = False) -> Rule:
+    """Load one rule file; with `indexed`, take its data from the shipped rule index when it is current."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise RuleError(path, "(file)", f"could not be read: {error}") from None
+
+    found, data = indexed_data(path, text) if indexed else (False, None)
+    if not found:
+        data = _parse_yaml(text, path)
+    return parse_rule(data, path, pack)
+
+
+def _parse_yaml(text: str, path: Path) -> Any:
+    import yaml
+
     try:
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as error:
         raise RuleError(path, "(file)", f"invalid YAML: {error}") from None
-    return parse_rule(data, path, pack)
 
 
 def shipped_rules_dir() -> Path:
@@ -417,7 +426,7 @@ def load_rules(
         if not directory.is_dir():
             raise RuleError(directory, "(directory)", "not found or not a directory")
         for path in sorted(directory.glob("*.y*ml")):
-            rule = load_rule_file(path, pack)
+            rule = load_rule_file(path, pack, indexed=pack == SHIPPED_PACK)
             for identifier in (rule.id, rule.name):
                 if identifier in seen:
                     raise RuleError(
