@@ -272,3 +272,25 @@ def _conditions(
                 )
             )
     return tuple(entries)
+
+
+def is_template(value: Any) -> bool:
+    """Return True for a parsed CloudFormation template.
+
+    A template has `AWSTemplateFormatVersion`, or `Resources` with at least
+    one resource whose `Type` starts with "AWS::".
+    """
+    if not isinstance(value, dict):
+        return False
+    if "AWSTemplateFormatVersion" in value:
+        return True
+    resources = value.get("Resources")
+    if not isinstance(resources, dict):
+        return False
+    for resource in resources.values():
+        if not isinstance(resource, dict):
+            continue
+        resource_type = resource.get("Type")
+        if isinstance(resource_type, str) and resource_type.startswith("AWS::"):
+            return True
+    return False

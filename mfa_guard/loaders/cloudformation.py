@@ -21,10 +21,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from mfa_guard.loaders.base import LoadResult
-from mfa_guard.loaders.build import build_document
+from mfa_guard.loaders.build import build_document, is_template
 from mfa_guard.loaders.cloudformation_principals import template_principals
 from mfa_guard.loaders.jsonpos import DuplicateKey, JsonError, parse_json
 from mfa_guard.loaders.positions import (
+    LiteralText,
     Pos,
     PosDict,
     PosList,
@@ -33,7 +34,6 @@ from mfa_guard.loaders.positions import (
     key_position,
     position_of,
 )
-from mfa_guard.loaders.yamlpos import LiteralText, YamlError, parse_yaml
 from mfa_guard.model import (
     Diagnostic,
     DiagnosticKind,
@@ -82,28 +82,6 @@ _NO_VALUE = _NoValue()
 def looks_like_cloudformation(text: str) -> bool:
     """Return True if `text` mentions CloudFormation (a cheap test before parsing)."""
     return "AWSTemplateFormatVersion" in text or "AWS::" in text
-
-
-def is_template(value: Any) -> bool:
-    """Return True for a parsed CloudFormation template.
-
-    A template has `AWSTemplateFormatVersion`, or `Resources` with at least
-    one resource whose `Type` starts with "AWS::".
-    """
-    if not isinstance(value, dict):
-        return False
-    if "AWSTemplateFormatVersion" in value:
-        return True
-    resources = value.get("Resources")
-    if not isinstance(resources, dict):
-        return False
-    for resource in resources.values():
-        if not isinstance(resource, dict):
-            continue
-        resource_type = resource.get("Type")
-        if isinstance(resource_type, str) and resource_type.startswith("AWS::"):
-            return True
-    return False
 
 
 # Where policies sit in a template
@@ -761,6 +739,8 @@ def load_cloudformation_yaml(text: str, path: str) -> LoadResult:
     is skipped quietly otherwise (a Helm template, for example). Duplicate
     keys in a template are reported as parse errors at the second key.
     """
+    from mfa_guard.loaders.yamlpos import YamlError, parse_yaml
+
     try:
         parsed = parse_yaml(text)
     except YamlError as error:

@@ -15,8 +15,9 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from mfa_guard.loaders import plan_json
 from mfa_guard.loaders.base import LoadResult
-from mfa_guard.loaders.build import build_document, looks_like_policy
+from mfa_guard.loaders.build import build_document, is_template, looks_like_policy
 from mfa_guard.loaders.jsonpos import JsonError, ParsedJson, parse_json
 from mfa_guard.model import Diagnostic, DiagnosticKind, PolicyKind, SourceSpan
 
@@ -185,8 +186,6 @@ def load_json_policies(value: Any, path: str) -> LoadResult:
 
 def load_json_text(text: str, path: str) -> LoadResult:
     """Load a `.json` file: policies, a CloudFormation template or a Terraform plan."""
-    from mfa_guard.loaders import cloudformation, plan_json
-
     relevant = looks_like_json_policy_file(text)
     try:
         parsed = parse_json(text)
@@ -204,8 +203,10 @@ def load_json_text(text: str, path: str) -> LoadResult:
         isinstance(value, list) and any(looks_like_policy(item) for item in value)
     ):
         result = load_json_policies(value, path)
-    elif cloudformation.is_template(value):
-        result = cloudformation.load_template(value, path)
+    elif is_template(value):
+        from mfa_guard.loaders.cloudformation import load_template
+
+        result = load_template(value, path)
     elif plan_json.is_plan(value):
         result = plan_json.load_plan(value, path)
     else:
@@ -221,8 +222,6 @@ def _first_character(text: str) -> str:
 
 def load_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadResult:
     """Load one non-Terraform file. Terraform is loaded per module directory."""
-    from mfa_guard.loaders import cloudformation
-
     display = str(path)
     try:
         text = read_text(path, max_bytes)
@@ -234,4 +233,7 @@ def load_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadResult:
         name.endswith(".template") and _first_character(text) in "{["
     ):
         return load_json_text(text, display)
-    return cloudformation.load_cloudformation_yaml(text, display)
+
+    from mfa_guard.loaders.cloudformation import load_cloudformation_yaml
+
+    return load_cloudformation_yaml(text, display)

@@ -65,3 +65,16 @@ class Unresolved(str):
     """
 
     __slots__ = ()
+
+
+class LiteralText(str):
+    """The text of a literal YAML block scalar (`|`), with where its lines start.
+
+    Line `n` of the text is line `n + line_offset` of the file, and column `c`
+    of any line is column `c + column_offset`. Loaders use this to point into
+    JSON written inside a block scalar. It lives here rather than in
+    `yamlpos`, so that loaders can test for it without importing PyYAML.
+    """
+
+    line_offset: int
+    column_offset: int

@@ -32,8 +32,10 @@ from yaml.resolver import BaseResolver
 from yaml.scanner import Scanner
 
 from mfa_guard.loaders.jsonpos import DuplicateKey
-from mfa_guard.loaders.positions import Pos, PosDict, PosList
+from mfa_guard.loaders.positions import LiteralText, Pos, PosDict, PosList
 from mfa_guard.records import field, record
+
+__all__ = ["LiteralText", "ParsedYaml", "YamlError", "parse_yaml"]
 
 # The constructors use about three Python frames per level, so 200 levels
 # stay inside Python's default recursion limit of 1,000.
@@ -62,18 +64,6 @@ class YamlError(ValueError):
 class ParsedYaml:
     value: Any
     duplicates: list[DuplicateKey] = field(default_factory=list)
-
-
-class LiteralText(str):
-    """The text of a literal block scalar (`|`), with where its lines start.
-
-    Line `n` of the text is line `n + line_offset` of the file, and column `c`
-    of any line is column `c + column_offset`. Loaders use this to point into
-    JSON written inside a block scalar.
-    """
-
-    line_offset: int
-    column_offset: int
 
 
 def _error_at(message: str, mark: Mark | None) -> YamlError:
