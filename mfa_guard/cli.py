@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from mfa_guard import __version__
 from mfa_guard.engine.rules import Rule, RuleError, load_rules
@@ -84,8 +85,53 @@ def _add_fix_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _terminal_width() -> int:
+    """Return the terminal width as `shutil.get_terminal_size` finds it: COLUMNS, the terminal, or 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns > 0:
+        return columns
+    stream = sys.__stdout__
+    if stream is None:
+        return 80
+    try:
+        return os.get_terminal_size(stream.fileno()).columns or 80
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's help layout, sized without importing `shutil`.
+
+    argparse builds a formatter for every option it adds, and the default
+    one imports `shutil` (about 10 ms) to size itself, although parsing
+    the command line prints no help.
+    """
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        if width is None:
+            width = _terminal_width() - 2
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose help uses `_HelpFormatter`. Subcommand parsers get the same class."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mfa-guard",
         description="Find AWS IAM MFA policies that lock users out or let them in without MFA.",
     )
