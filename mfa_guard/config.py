@@ -8,7 +8,6 @@ setting off. Paths in the file (rule directories) are relative to the file.
 from __future__ import annotations
 
 import datetime
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -223,19 +222,19 @@ def load_config(path: Path) -> Config:
 
 
 def find_config(start: Path) -> Path | None:
-    """Return `.mfa-guard.yaml` at the root of the git checkout holding `start`, or in `start` itself."""
-    try:
-        completed = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"],
-            cwd=start,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-        root = Path(completed.stdout.strip()) if completed.returncode == 0 else start
-    except (OSError, subprocess.TimeoutExpired):
-        root = start
+    """Return `.mfa-guard.yaml` at the root of the git checkout that contains `start`, or in `start` itself.
+
+    The root is the nearest folder, from `start` upwards, that contains a
+    `.git` folder or file (a worktree or a submodule has a file). Looking
+    for it costs a few `stat` calls, where running `git rev-parse` cost a
+    process start on every scan.
+    """
+    start = start.absolute()
+    root = start
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            root = folder
+            break
     candidate = root / CONFIG_NAME
     return candidate if candidate.is_file() else None
 

@@ -3,7 +3,7 @@ import datetime
 import pytest
 
 from mfa_guard.cli import main
-from mfa_guard.config import STARTER, ConfigError, load_config
+from mfa_guard.config import STARTER, ConfigError, find_config, load_config
 
 
 def write(path, text):
@@ -87,6 +87,31 @@ def test_config_found_at_repository_root(tmp_path, monkeypatch, capsys):
     assert main(["scan", "."]) == 0
     assert main(["scan", "--fail-on", "error", "."]) == 1
     capsys.readouterr()
+
+
+@pytest.mark.parametrize("marker", ["folder", "file"])
+def test_find_config_at_checkout_root(tmp_path, marker):
+    config = write(tmp_path / ".mfa-guard.yaml", "fail-on: never\n")
+    if marker == "folder":
+        (tmp_path / ".git").mkdir()
+    else:
+        write(tmp_path / ".git", "gitdir: ../elsewhere/.git\n")
+    nested = tmp_path / "infra" / "iam"
+    nested.mkdir(parents=True)
+    assert find_config(nested) == config
+
+
+def test_find_config_nearest_checkout_wins(tmp_path):
+    write(tmp_path / ".mfa-guard.yaml", "fail-on: never\n")
+    (tmp_path / ".git").mkdir()
+    inner = tmp_path / "vendor" / "module"
+    (inner / ".git").mkdir(parents=True)
+    assert find_config(inner) is None
+
+
+def test_find_config_outside_checkout_uses_start(tmp_path):
+    config = write(tmp_path / ".mfa-guard.yaml", "fail-on: never\n")
+    assert find_config(tmp_path) == config
 
 
 def test_config_unknown_rule_name_exits_2(tmp_path, capsys):
