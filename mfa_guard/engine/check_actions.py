@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 from collections.abc import Mapping
@@ -174,6 +173,8 @@ def action_problem(entry: str) -> str | None:
     if catalogue.exists(entry):
         return None
     problem = f"is not an action of {service.lower()}"
+    import difflib
+
     names = catalogue.service_actions(service)
     lowered = {action.lower(): action for action in names}
     close = difflib.get_close_matches(

@@ -19,7 +19,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from mfa_guard.iam.arns import compile_arn_pattern
 from mfa_guard.iam.glob import Glob, Token, literal_tokens, wildcard_tokens
@@ -27,6 +27,9 @@ from mfa_guard.iam.scenarios import Scenario
 from mfa_guard.iam.variables import PatternPart, Substituted, join_parts, resolve
 from mfa_guard.model import ConditionEntry, Statement
 from mfa_guard.records import field, record
+
+if TYPE_CHECKING:
+    from decimal import Decimal
 
 
 class Tri(enum.Enum):
@@ -358,6 +361,8 @@ def _arn_like(request: str, parts: tuple[PatternPart, ...], _text: str) -> bool:
 
 
 def _parse_number(text: str) -> Decimal | None:
+    from decimal import Decimal
+
     stripped = text.strip()
     if not _NUMBER.match(stripped):
         return None
@@ -369,6 +374,8 @@ def _parse_date(text: str) -> Decimal | None:
 
     A date without a time zone is read as UTC.
     """
+    from decimal import Decimal
+
     stripped = text.strip()
     if _NUMBER.match(stripped):
         return Decimal(stripped)
