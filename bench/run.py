@@ -1,7 +1,8 @@
 """Measure mfa-guard against its speed and memory targets on a generated repository.
 
-One run generates the tree (or reuses `--tree`) and measures, each in
-a child process with the same Python:
+One run generates the tree (or reuses `--tree`), installs mfa-guard from
+a wheel into a new virtual environment as pre-commit would (see
+`bench/install.py`), and measures, each in a child process:
 
 - `mfa-guard scan` with `--jobs 1` and with one job per CPU, without
   the result cache: median wall time, peak RSS and peak PSS of the
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.generate import MANIFEST_NAME, generate_tree, read_manifest
+from bench.install import install_wheel
 from bench.measure import Measurement, measure_median
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -73,16 +75,14 @@ def child_environment(work: Path, cache: str = "cache") -> dict[str, str]:
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
     env["XDG_CACHE_HOME"] = str(work / cache)
-    env["PYTHONPATH"] = str(REPOSITORY)
+    env.pop("PYTHONPATH", None)
     env["NO_COLOR"] = "1"
     return env
 
 
-def scan_command(paths: list[str], *options: str) -> list[str]:
+def scan_command(scripts: Path, paths: list[str], *options: str) -> list[str]:
     return [
-        sys.executable,
-        "-m",
-        "mfa_guard",
+        str(scripts / "mfa-guard"),
         "scan",
         *paths,
         "--format",
@@ -147,11 +147,11 @@ def check_findings(tree: Path, output: str) -> str:
     return f"{found}/{expected} planted findings reported, {unexpected} unexpected, {len(findings)} findings in total"
 
 
-def measure_scans(tree: Path, work: Path, runs: int) -> dict[str, Any]:
+def measure_scans(tree: Path, work: Path, runs: int, scripts: Path) -> dict[str, Any]:
     env = child_environment(work)
     jobs = len(os.sched_getaffinity(0))
     warmup = subprocess.run(
-        scan_command([str(tree)], "--jobs", "1", "--no-cache"),
+        scan_command(scripts, [str(tree)], "--jobs", "1", "--no-cache"),
         env=env,
         cwd=REPOSITORY,
         capture_output=True,
@@ -162,7 +162,7 @@ def measure_scans(tree: Path, work: Path, runs: int) -> dict[str, Any]:
     print(f"  {results['accuracy']}")
 
     for label, count in (("scan_jobs_1", 1), (f"scan_jobs_{jobs}", jobs)):
-        command = scan_command([str(tree)], "--jobs", str(count), "--no-cache")
+        command = scan_command(scripts, [str(tree)], "--jobs", str(count), "--no-cache")
         results[label] = measure_median(command, env, runs, REPOSITORY)
         _print(label, results[label])
 
@@ -170,7 +170,7 @@ def measure_scans(tree: Path, work: Path, runs: int) -> dict[str, Any]:
     warm: list[Measurement] = []
     for attempt in range(runs):
         cache_env = child_environment(work, f"cache-{attempt}")
-        command = scan_command([str(tree)], "--jobs", str(jobs))
+        command = scan_command(scripts, [str(tree)], "--jobs", str(jobs))
         cold.append(measure_median(command, cache_env, 1, REPOSITORY))
         warm.append(measure_median(command, cache_env, 1, REPOSITORY))
     results["cache_cold"] = _median(cold)
@@ -241,8 +241,12 @@ def measure_checkov(tree: Path, work: Path, runs: int) -> Measurement | None:
 
 
 def pick_samples(tree: Path) -> dict[str, Path]:
-    """Pick one JSON policy, one CloudFormation YAML template and one Terraform file with IAM."""
-    planted = read_manifest(tree)
+    """Pick one JSON policy, one CloudFormation YAML template and one Terraform file.
+
+    Each holds an MFA policy with a planted mistake, so that the hook run
+    does all of its work: every rule runs and a finding is reported.
+    """
+    planted = [entry for entry in read_manifest(tree) if entry.mfa and entry.expected]
     formats = {
         "json": "json-policy",
         "yaml": "cloudformation-yaml",
@@ -254,12 +258,19 @@ def pick_samples(tree: Path) -> dict[str, Path]:
     }
 
 
-def measure_cold_start(tree: Path, work: Path) -> dict[str, Any]:
+def measure_cold_start(tree: Path, work: Path, scripts: Path) -> dict[str, Any]:
     env = child_environment(work)
     samples = pick_samples(tree)
-    commands: dict[str, list[str]] = {"python -c pass": [sys.executable, "-c", "pass"]}
+    commands: dict[str, list[str]] = {
+        "python -c pass": [str(scripts / "python"), "-c", "pass"]
+    }
     for label, path in samples.items():
-        commands[f"scan {label}"] = scan_command([str(path)], "--no-cache")
+        commands[f"scan {label}"] = [
+            str(scripts / "mfa-guard"),
+            "scan",
+            str(path),
+            "--no-cache",
+        ]
     results: dict[str, Any] = {"samples": {k: str(v) for k, v in samples.items()}}
     results["tool"] = "hyperfine" if shutil.which("hyperfine") else "python loop"
     for label, command in commands.items():
@@ -377,10 +388,11 @@ def main() -> None:
         facts = machine_facts()
         print(f"machine: {facts}")
         print(f"tree: {tree}")
-        scans = measure_scans(tree, work, args.runs)
+        scripts = install_wheel(work)
+        scans = measure_scans(tree, work, args.runs, scripts)
         checkov = measure_checkov(tree, work, args.runs) if args.with_checkov else None
         print("cold start of one hook run:")
-        cold = measure_cold_start(tree, work)
+        cold = measure_cold_start(tree, work, scripts)
         summary = ratios(scans, cold, checkov)
         print("\n".join(summary))
 
