@@ -69,6 +69,13 @@ def load_terraform_module(directory: Path, files: Sequence[Path]) -> LoadResult:
         logger.debug("loading Terraform module %s failed", directory, exc_info=True)
         path = str(files[0]) if files else str(directory)
         message = f"failed to load Terraform module {directory}: {error}"
+        if isinstance(error, RecursionError):
+            # tfparse's output for a heredoc with deeply nested JSON, for
+            # one, is too deep for Python's JSON decoder.
+            message = (
+                f"Terraform module {directory} has values nested too deeply"
+                " to evaluate, so the module was left out"
+            )
         diagnostic = Diagnostic(
             DiagnosticKind.PARSE_ERROR, SourceSpan.point(path, 1, 1), message
         )

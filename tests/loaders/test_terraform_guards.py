@@ -338,3 +338,27 @@ def test_deep_json_syntax_reported(tmp_path: Path) -> None:
 
     assert diagnostic.kind is DiagnosticKind.PARSE_ERROR
     assert diagnostic.message == "invalid JSON syntax: nesting deeper than 200 levels"
+
+
+def test_heredoc_json_nested_too_deeply(tmp_path: Path) -> None:
+    nested = "[" * 3000 + '"s3:GetObject"' + "]" * 3000
+    policy = (
+        'resource "aws_iam_policy" "deep" {\n  policy = <<EOF\n'
+        '{"Statement": [{"Effect": "Deny", "NotAction": '
+        + nested
+        + ', "Resource": "*"}]}\n'
+        "EOF\n}\n"
+    )
+    output = load_isolated(tmp_path, {"main.tf": policy})
+
+    assert output["documents"] == []
+    assert output["diagnostics"] == [
+        [
+            "parse-error",
+            tmp_path.name,
+            1,
+            1,
+            f"Terraform module {tmp_path} has values nested too deeply to evaluate,"
+            " so the module was left out",
+        ]
+    ]
