@@ -5,14 +5,16 @@ a symlink loop cannot trap the walk. Well-known build and dependency folders
 are skipped, and inside a git checkout so is every file git ignores. Files
 named on the command line are always read (pre-commit passes exactly the
 files it wants checked).
+
+The walk works on path strings from `os.scandir` and builds no `pathlib.Path`
+per file, because that cost about as much as the rest of a warm-cache scan.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import subprocess
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,26 +33,61 @@ SKIPPED_DIRECTORIES = frozenset(
     }
 )
 EXTENSIONS = (".tf.json", ".tf", ".json", ".yaml", ".yml", ".template")
+TERRAFORM_EXTENSIONS = (".tf", ".tf.json")
 
 
 def is_candidate(name: str) -> bool:
     return name.lower().endswith(EXTENSIONS)
 
 
-def is_terraform(path: Path) -> bool:
-    name = path.name.lower()
-    return name.endswith(".tf") or name.endswith(".tf.json")
+def is_terraform(path: str | os.PathLike[str]) -> bool:
+    """Return whether the file name ends in `.tf` or `.tf.json`, in any case."""
+    return os.path.basename(path).lower().endswith(TERRAFORM_EXTENSIONS)
 
 
 @dataclass
 class Discovery:
-    files: list[Path] = field(default_factory=list)
+    """The files to scan, and the paths left out with the reason for each.
+
+    `paths` contains the display path of each file in scan order. It has the
+    form `str(Path(...))` produces, so a path given as `./x` is listed as `x`.
+    """
+
+    paths: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
 
+    @property
+    def files(self) -> list[Path]:
+        """The files to scan as `Path` objects, built on each access."""
+        return [Path(path) for path in self.paths]
 
-def _git_visible_files(directory: Path) -> set[str] | None:
+
+def _inside_git_checkout(directory: str) -> bool:
+    """Return False when neither `directory` nor a parent contains `.git`.
+
+    Then `git ls-files` would fail, so the scan does not start git. When
+    GIT_DIR is set, git can find a repository anywhere, so this returns True.
+    """
+    if "GIT_DIR" in os.environ:
+        return True
+    current = os.path.abspath(directory)
+    while True:
+        if os.path.lexists(os.path.join(current, ".git")):
+            return True
+        parent = os.path.dirname(current)
+        if parent == current:
+            return False
+        current = parent
+
+
+def _git_visible_files(directory: str) -> set[str] | None:
     """Return the files git does not ignore under `directory` (relative paths), or None outside a checkout."""
+    if not _inside_git_checkout(directory):
+        return None
+
+    import subprocess
+
     try:
         completed = subprocess.run(
             ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
@@ -78,70 +115,139 @@ def _skip_directory(name: str, parent: str) -> bool:
     return os.path.basename(parent) == "cdk.out" and name.startswith("asset.")
 
 
-def _walk(root: Path, discovery: Discovery) -> Iterator[Path]:
-    visible = _git_visible_files(root)
-    for directory, subdirectories, names in os.walk(
-        root,
-        onerror=lambda error: discovery.skipped.append(
+def _is_directory(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _is_regular_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
+def _list_directory(
+    directory: str, discovery: Discovery
+) -> tuple[list[os.DirEntry[str]], list[os.DirEntry[str]]] | None:
+    """Return the subdirectories and the other entries of `directory`, each sorted by name.
+
+    A symbolic link to a directory counts as a subdirectory, as in `os.walk`.
+    Returns None, and records why, when the directory cannot be listed.
+    """
+    try:
+        with os.scandir(directory) as entries:
+            listed = list(entries)
+    except OSError as error:
+        discovery.skipped.append(
             (str(error.filename), f"could not be listed: {error.strerror}")
-        ),
-    ):
-        followed = []
-        for name in sorted(subdirectories):
-            full = os.path.join(directory, name)
-            if _skip_directory(name, directory):
+        )
+        return None
+
+    listed.sort(key=lambda entry: entry.name)
+    subdirectories: list[os.DirEntry[str]] = []
+    others: list[os.DirEntry[str]] = []
+    for entry in listed:
+        if _is_directory(entry):
+            subdirectories.append(entry)
+        else:
+            others.append(entry)
+    return subdirectories, others
+
+
+def _walk(root: str, discovery: Discovery) -> Iterator[str]:
+    """Yield the display path of each candidate file under `root`, in `os.walk` order.
+
+    Each directory's files come first, then its subdirectories in name
+    order, depth first. Skip reasons name a folder as `os.walk` does
+    (`./node_modules` under the root `.`) and a file in the display form.
+    """
+    visible = _git_visible_files(root)
+    file_prefix = "" if root == "." else os.path.join(root, "")
+
+    # Each item is a folder path as `os.walk` forms it, and its path relative to `root`.
+    stack: list[tuple[str, str]] = [(root, "")]
+    while stack:
+        directory, relative_directory = stack.pop()
+        listing = _list_directory(directory, discovery)
+        if listing is None:
+            continue
+        subdirectories, others = listing
+
+        followed: list[tuple[str, str]] = []
+        for entry in subdirectories:
+            full = os.path.join(directory, entry.name)
+            if _skip_directory(entry.name, directory):
                 discovery.skipped.append((full, "skipped folder"))
-            elif os.path.islink(full):
+            elif entry.is_symlink():
                 discovery.skipped.append(
                     (full, "symbolic link to a folder, not followed")
                 )
             else:
-                followed.append(name)
-        subdirectories[:] = followed
-        for name in sorted(names):
-            if not is_candidate(name):
+                followed.append((full, relative_directory + entry.name + os.sep))
+
+        for entry in others:
+            if not is_candidate(entry.name):
                 continue
-            path = Path(directory, name)
-            if not path.is_file():
+            relative = relative_directory + entry.name
+            path = file_prefix + relative
+            if not _is_regular_file(entry):
                 # A FIFO would block the reader and a device never ends.
-                discovery.skipped.append((str(path), "not a regular file"))
+                discovery.skipped.append((path, "not a regular file"))
                 continue
-            if visible is not None:
-                relative = os.path.normpath(os.path.relpath(path, root))
-                if relative not in visible:
-                    discovery.skipped.append((str(path), "ignored by git"))
-                    continue
+            if visible is not None and relative not in visible:
+                discovery.skipped.append((path, "ignored by git"))
+                continue
             yield path
+
+        stack.extend(reversed(followed))
+
+
+def _exclude_matcher(patterns: Sequence[str]) -> Callable[[str], bool] | None:
+    """Build a test of whether a path or its file name matches a glob, as `fnmatch.fnmatch` does."""
+    if not patterns:
+        return None
+
+    import fnmatch
+    import re
+
+    compiled = [
+        re.compile(fnmatch.translate(os.path.normcase(pattern))).match
+        for pattern in patterns
+    ]
+
+    def matches(path: str) -> bool:
+        text = os.path.normcase(path.replace(os.sep, "/"))
+        name = os.path.normcase(os.path.basename(path))
+        return any(match(text) or match(name) for match in compiled)
+
+    return matches
 
 
 def discover(paths: Sequence[str], excludes: Iterable[str] = ()) -> Discovery:
     """List the files to scan under `paths`, in a stable order."""
-    import fnmatch
-
-    patterns = list(excludes)
+    excluded = _exclude_matcher(list(excludes))
     discovery = Discovery()
-    seen: set[Path] = set()
+    seen: set[str] = set()
 
-    def add(path: Path) -> None:
-        text = path.as_posix()
-        if any(
-            fnmatch.fnmatch(text, pattern) or fnmatch.fnmatch(path.name, pattern)
-            for pattern in patterns
-        ):
-            discovery.skipped.append((str(path), "excluded by configuration"))
+    def add(path: str) -> None:
+        if excluded is not None and excluded(path):
+            discovery.skipped.append((path, "excluded by configuration"))
             return
-        key = Path(os.path.normpath(path))
+        key = os.path.normcase(os.path.normpath(path))
         if key not in seen:
             seen.add(key)
-            discovery.files.append(path)
+            discovery.paths.append(path)
 
     for argument in paths:
         path = Path(argument)
         if path.is_dir():
-            for found in _walk(path, discovery):
+            for found in _walk(str(path), discovery):
                 add(found)
         elif path.is_file():
-            add(path)
+            add(str(path))
         elif path.exists():
             discovery.skipped.append((argument, "not a regular file"))
         else:

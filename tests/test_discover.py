@@ -1,7 +1,7 @@
 import os
 import subprocess
 
-from mfa_guard.discover import discover
+from mfa_guard.discover import _inside_git_checkout, discover
 
 
 def write(path, text="{}"):
@@ -93,3 +93,82 @@ def test_fifo_and_device_links_skipped(tmp_path):
     reasons = dict(discovery.skipped)
     assert reasons[str(tmp_path / "pipe.yaml")] == "not a regular file"
     assert reasons[str(tmp_path / "zero.json")] == "not a regular file"
+
+
+def test_files_listed_before_subfolders(tmp_path):
+    for name in ["b.json", "c.json", "a/z.json", "a/b/c.json", "d/e.json"]:
+        write(tmp_path / name)
+    relative = [
+        os.path.relpath(path, tmp_path) for path in discover([str(tmp_path)]).paths
+    ]
+    assert relative == [
+        "b.json",
+        "c.json",
+        os.path.join("a", "z.json"),
+        os.path.join("a", "b", "c.json"),
+        os.path.join("d", "e.json"),
+    ]
+
+
+def test_dot_root_display_forms(tmp_path, monkeypatch):
+    write(tmp_path / "a.json")
+    write(tmp_path / "sub" / "b.json")
+    write(tmp_path / "node_modules" / "c.json")
+    monkeypatch.chdir(tmp_path)
+    discovery = discover(["."])
+    assert discovery.paths == ["a.json", os.path.join("sub", "b.json")]
+    assert discovery.skipped == [(os.path.join(".", "node_modules"), "skipped folder")]
+
+
+def test_explicit_file_normalized(tmp_path, monkeypatch):
+    write(tmp_path / "x.json")
+    monkeypatch.chdir(tmp_path)
+    assert discover(["./x.json"]).paths == ["x.json"]
+
+
+def test_overlapping_arguments_listed_once(tmp_path):
+    write(tmp_path / "a.json")
+    write(tmp_path / "sub" / "b.json")
+    discovery = discover(
+        [str(tmp_path), str(tmp_path / "sub"), str(tmp_path / "sub" / ".." / "a.json")]
+    )
+    assert discovery.paths == [
+        str(tmp_path / "a.json"),
+        str(tmp_path / "sub" / "b.json"),
+    ]
+
+
+def test_excludes_match_name_or_path(tmp_path):
+    write(tmp_path / "keep.json")
+    write(tmp_path / "stack.yaml")
+    write(tmp_path / "skip" / "p.json")
+    discovery = discover([str(tmp_path)], excludes=["*.yaml", "*/skip/*"])
+    assert names(discovery, tmp_path) == ["keep.json"]
+    assert discovery.skipped == [
+        (str(tmp_path / "stack.yaml"), "excluded by configuration"),
+        (str(tmp_path / "skip" / "p.json"), "excluded by configuration"),
+    ]
+
+
+def test_no_git_outside_checkout(tmp_path, monkeypatch):
+    write(tmp_path / "p.json")
+    monkeypatch.delenv("GIT_DIR", raising=False)
+
+    def fail(*args, **kwargs):
+        raise AssertionError("git was started outside a checkout")
+
+    monkeypatch.setattr(subprocess, "run", fail)
+    assert not _inside_git_checkout(str(tmp_path))
+    assert names(discover([str(tmp_path)]), tmp_path) == ["p.json"]
+
+
+def test_git_checkout_found_from_subfolder(tmp_path, monkeypatch):
+    monkeypatch.delenv("GIT_DIR", raising=False)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    assert _inside_git_checkout(str(tmp_path / "a" / "b"))
+
+
+def test_git_dir_variable_counts_as_checkout(tmp_path, monkeypatch):
+    monkeypatch.setenv("GIT_DIR", str(tmp_path / "elsewhere.git"))
+    assert _inside_git_checkout(str(tmp_path))
