@@ -7,7 +7,7 @@ A unit's key covers everything that can change its report:
   action data, the Python version, the rules, the scenario settings and
   the file size limit;
 - the unit: its kind, its display path (findings name it) and the content
-  hash of every file it depends on.
+  of every file it depends on.
 
 A file depends only on itself. A Terraform module depends on every file
 under its directory, because tfparse evaluates local child modules and
@@ -16,38 +16,38 @@ that tree (a path containing `..`, an absolute path given to `file()` or a
 module `source`, `path.root` or `path.cwd`) is never cached.
 
 Entries live under `$XDG_CACHE_HOME/mfa-guard`, or `~/.cache/mfa-guard`
-when that variable is unset, never in the scanned tree. Each entry is a
-JSON file written to a temporary name and renamed into place, so a
-concurrent scan never reads half an entry. An entry that cannot be read
-or decoded counts as missing.
+when that variable is unset, never in the scanned tree. The storage format
+is described in `mfa_guard.cache_store`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import enum
 import hashlib
-import json
 import logging
 import os
 import re
 import stat
 import sys
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import TYPE_CHECKING
 
-from mfa_guard import __version__, records
+from mfa_guard import __version__
+from mfa_guard.cache_codec import decode_entry, encode_entry
+from mfa_guard.cache_store import ShardStore
 from mfa_guard.discover import SKIPPED_DIRECTORIES
-from mfa_guard.engine.runner import Analyzer
-from mfa_guard.model import Autofix, Finding, SourceSpan
-from mfa_guard.parallel import Unit, UnitReport
+from mfa_guard.records import record
+
+if TYPE_CHECKING:
+    from mfa_guard.engine.runner import Analyzer
+    from mfa_guard.parallel import Unit, UnitReport
 
 logger = logging.getLogger(__name__)
 
-# Change this when the entry layout changes, so old entries are not read.
-CACHE_FORMAT = 1
+# Change this when the key or the entry layout changes, so old entries are not read.
+# NOTE: the folders of older formats are not removed, so a `v1` folder (one
+# file per entry) stays in the cache directory until the user deletes it.
+CACHE_FORMAT = 2
 
 # Maximum number of files under one Terraform module directory that the
 # cache hashes; a larger module is loaded without the cache.
@@ -74,6 +74,10 @@ _ABSOLUTE_PATH = re.compile(
 )
 _TERRAFORM_SUFFIXES = (".tf", ".tf.json")
 
+# Opening a named pipe without O_NONBLOCK blocks until a writer appears.
+# The flag does not change how a regular file is read.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+
 
 def default_cache_directory() -> Path:
     """Return `$XDG_CACHE_HOME/mfa-guard`, or `~/.cache/mfa-guard`.
@@ -87,12 +91,17 @@ def default_cache_directory() -> Path:
     return Path(base) / "mfa-guard"
 
 
-@dataclass(frozen=True)
 class ResultCache:
-    """Per-unit reports stored under `directory`, for runs with one `fingerprint`."""
+    """Per-unit reports stored under `directory`, for runs with one `fingerprint`.
 
-    directory: Path
-    fingerprint: str
+    `get` and `put` work in memory. `save` writes what `put` added since the
+    last save, and a scan calls it once at its end.
+    """
+
+    def __init__(self, directory: Path, fingerprint: str) -> None:
+        self.directory = directory
+        self.fingerprint = fingerprint
+        self.store = ShardStore(str(directory))
 
     @classmethod
     def open(
@@ -113,70 +122,47 @@ class ResultCache:
 
     def key(self, unit: Unit) -> CacheKey | None:
         """Return the key of `unit`'s current content, or None when it cannot be cached."""
-        stamps: list[Stamp] = []
-        if unit.terraform:
-            digests = _module_tree_digests(unit.path, unit.max_bytes, stamps)
-        else:
-            digests = _file_digest(unit.path, unit.max_bytes, stamps)
-        if digests is None:
-            return None
-
         kind = "terraform" if unit.terraform else "file"
-        hasher = hashlib.sha256()
-        for part in (self.fingerprint, kind, unit.name, *digests):
-            hasher.update(part.encode("utf-8", "surrogateescape"))
-            hasher.update(b"\0")
+        header = f"{self.fingerprint}\0{kind}\0{unit.name}\0"
+        hasher = hashlib.blake2b(
+            header.encode("utf-8", "surrogateescape"), digest_size=32
+        )
+        stamps: list[Stamp] = []
+        path = os.fspath(unit.path)
+        if unit.terraform:
+            hashed = _hash_module_tree(path, unit.max_bytes, hasher, stamps)
+        else:
+            hashed = _hash_file(path, unit.max_bytes, hasher, stamps)
+        if not hashed:
+            return None
         return CacheKey(hasher.hexdigest(), tuple(stamps))
 
     def get(self, key: str) -> UnitReport | None:
         """Return the stored report for `key`, or None when it is missing or corrupt."""
-        path = self._entry_path(key)
-        try:
-            with open(path, "rb") as stream:
-                data = json.loads(stream.read())
-            if data["key"] != key:
-                return None
-            return decode_report(data["report"])
-        except FileNotFoundError:
+        payload = self.store.get(key)
+        if payload is None:
             return None
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
-            logger.debug("ignoring unreadable cache entry %s: %s", path, error)
+        try:
+            return decode_entry(payload)
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            logger.debug("ignoring unreadable cache entry %s: %s", key, error)
+            self.store.discard(key)
             return None
 
     def put(self, key: str, report: UnitReport) -> None:
-        """Store `report` under `key`. A failure to write is logged at debug level.
+        """Store `report` under `key` in memory, for the next `save`."""
+        self.store.put(key, encode_entry(report))
 
-        The entry is written to a temporary file named after this process,
-        which no other process can use at the same time, then renamed into
-        place, so readers see the old entry or the whole new one.
-        """
-        path = self._entry_path(key)
-        folder = os.path.dirname(path)
-        temporary = os.path.join(folder, f".tmp-{key[2:]}-{os.getpid()}")
-        data = json.dumps({"key": key, "report": encode_report(report)}).encode()
-        try:
-            if folder not in _CREATED_FOLDERS:
-                os.makedirs(folder, exist_ok=True)
-                _CREATED_FOLDERS.add(folder)
-            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-            os.replace(temporary, path)
-        except OSError as error:
-            logger.debug("cannot write cache entry %s: %s", path, error)
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-
-    def _entry_path(self, key: str) -> str:
-        # Plain strings: pathlib costs more than the lookup itself.
-        return os.path.join(self.directory, key[:2], key[2:])
+    def save(self) -> None:
+        """Write the entries added since the last save. A failure is logged at debug level."""
+        self.store.save()
 
 
 # A file's identity when its key was computed: path, size, modification time.
 Stamp = tuple[str, int, int]
 
 
-@dataclass(frozen=True)
+@record
 class CacheKey:
     """A unit's key, and the stamps of the files its digest covers."""
 
@@ -193,10 +179,6 @@ class CacheKey:
             if (status.st_size, status.st_mtime_ns) != (size, modified):
                 return False
         return True
-
-
-# Entry folders this process created or found, to skip repeated makedirs calls.
-_CREATED_FOLDERS: set[str] = set()
 
 
 def run_fingerprint(analyzer: Analyzer, max_bytes: int) -> str:
@@ -240,26 +222,29 @@ def _package_source_digest() -> str:
 def _dependency_versions() -> tuple[str, ...]:
     """Return the `.dist-info` folder names of the installed DEPENDENCIES.
 
-    The folder of PyYAML, which the rule loader has imported, usually
-    contains them all. A dependency not found there is looked up with `find_spec`,
-    which locates a package without importing it.
+    The folder that contains PyYAML usually contains them all. A
+    dependency not found there is looked up on its own. `find_spec`
+    locates a package without importing it: importing PyYAML here added
+    about 40 ms to a warm-cache scan of bench/generate.py's 2,000-file tree.
     """
-    import yaml
+    from importlib.util import find_spec
 
-    found = _dist_info_names(Path(yaml.__file__).resolve().parent.parent)
-    missing = set(DEPENDENCIES.values()) - set(found)
-    if missing:
-        from importlib.util import find_spec
-
-        for module, project in DEPENDENCIES.items():
-            spec = find_spec(module) if project in missing else None
-            if spec is not None and spec.origin:
-                folder = Path(spec.origin).resolve().parent.parent
-                found.update(_dist_info_names(folder))
+    found: dict[str, str] = {}
+    searched: set[str] = set()
+    for module, project in DEPENDENCIES.items():
+        if project in found:
+            continue
+        spec = find_spec(module)
+        if spec is None or not spec.origin:
+            continue
+        folder = os.path.dirname(os.path.dirname(os.path.realpath(spec.origin)))
+        if folder not in searched:
+            searched.add(folder)
+            found.update(_dist_info_names(folder))
     return tuple(sorted(found.values()))
 
 
-def _dist_info_names(folder: Path) -> dict[str, str]:
+def _dist_info_names(folder: str) -> dict[str, str]:
     """Map each of the DEPENDENCIES installed in `folder` to its `.dist-info` folder name."""
     projects = set(DEPENDENCIES.values())
     found: dict[str, str] = {}
@@ -277,148 +262,128 @@ def _dist_info_names(folder: Path) -> dict[str, str]:
     return found
 
 
-def _file_digest(path: Path, max_bytes: int, stamps: list[Stamp]) -> list[str] | None:
-    """Return the digest of one file, or None for a file the loader will not read.
+def _read_regular_file(
+    path: str, max_bytes: int
+) -> tuple[os.stat_result, bytes | None] | None:
+    """Read a regular file with one open, one fstat and one read.
+
+    Returns the file's status and its content, or its status and None
+    when it is larger than `max_bytes`. Returns None when the file is not
+    a regular file, cannot be read, or changed size while it was read.
+    """
+    try:
+        descriptor = os.open(path, _OPEN_FLAGS)
+    except OSError:
+        return None
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            return None
+        if status.st_size > max_bytes:
+            return status, None
+        data = os.read(descriptor, status.st_size + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(descriptor)
+    if len(data) != status.st_size:
+        return None
+    return status, data
+
+
+def _hash_file(
+    path: str, max_bytes: int, hasher: hashlib.blake2b, stamps: list[Stamp]
+) -> bool:
+    """Add one file's content to `hasher`, or return False for a file the loader will not read.
 
     That is a file over the size limit, one that cannot be read, or one
     that is not a regular file.
     """
-    try:
-        status = os.stat(path)
-        if not stat.S_ISREG(status.st_mode) or status.st_size > max_bytes:
-            return None
-        with open(path, "rb") as stream:
-            data = stream.read()
-    except OSError:
-        return None
-    stamps.append((str(path), status.st_size, status.st_mtime_ns))
-    return [hashlib.blake2b(data, digest_size=20).hexdigest()]
+    found = _read_regular_file(path, max_bytes)
+    if found is None:
+        return False
+    status, data = found
+    if data is None:
+        return False
+    stamps.append((path, status.st_size, status.st_mtime_ns))
+    hasher.update(data)
+    return True
 
 
-def _module_tree_digests(
-    directory: Path, max_bytes: int, stamps: list[Stamp]
-) -> list[str] | None:
-    """Return `name digest` for every file under a Terraform module directory.
+def _hash_module_tree(
+    directory: str, max_bytes: int, hasher: hashlib.blake2b, stamps: list[Stamp]
+) -> bool:
+    """Add the name and content of every file under a Terraform module directory to `hasher`.
 
     Files larger than `max_bytes` (often packaged Lambda code) are
     identified by size and modification time instead of content, to keep
-    lookups fast. Returns None when the module must not be cached: a
-    symbolic link to a folder, more than MAX_MODULE_TREE_FILES files, a
-    file that cannot be read, or Terraform text that can reach outside the
-    tree.
+    lookups fast. Returns False when the module must not be cached: a
+    symbolic link to a folder, a folder that cannot be listed, more than
+    MAX_MODULE_TREE_FILES files, a file that cannot be read, or Terraform
+    text that can reach outside the tree.
     """
-    digests: list[str] = []
-    prefix = os.path.join(directory, "")
-    for folder, subfolders, names in os.walk(directory):
-        for name in subfolders:
-            if os.path.islink(os.path.join(folder, name)):
-                return None
-        subfolders[:] = sorted(
-            name for name in subfolders if name not in SKIPPED_DIRECTORIES
-        )
-        for name in sorted(names):
-            if len(digests) >= MAX_MODULE_TREE_FILES:
-                return None
-            path = os.path.join(folder, name)
-            digest = _tree_file_digest(path, max_bytes, stamps)
-            if digest is None:
-                return None
-            digests.append(f"{path.removeprefix(prefix)} {digest}")
-    return digests
+    count = 0
+    prefix_length = len(os.path.join(directory, ""))
+    # Depth first, each folder's files before its subfolders, as os.walk orders them.
+    pending = [directory]
+    while pending:
+        folder = pending.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError:
+            return False
+
+        subfolders = []
+        for entry in entries:
+            try:
+                is_folder = entry.is_dir()
+                # Devices and pipes are not opened at all.
+                is_file = entry.is_file()
+            except OSError:
+                return False
+            if is_folder:
+                if entry.is_symlink():
+                    return False
+                if entry.name not in SKIPPED_DIRECTORIES:
+                    subfolders.append(entry.path)
+                continue
+            if not is_file:
+                return False
+
+            count += 1
+            if count > MAX_MODULE_TREE_FILES:
+                return False
+            name = entry.path[prefix_length:]
+            if not _hash_tree_file(entry.path, name, max_bytes, hasher, stamps):
+                return False
+        pending.extend(reversed(subfolders))
+    return True
 
 
-def _tree_file_digest(path: str, max_bytes: int, stamps: list[Stamp]) -> str | None:
-    try:
-        status = os.stat(path)
-        # Opening a named pipe would block until someone writes to it.
-        if not stat.S_ISREG(status.st_mode):
-            return None
-        stamps.append((path, status.st_size, status.st_mtime_ns))
-        if status.st_size > max_bytes:
-            return f"size {status.st_size} modified {status.st_mtime_ns}"
-        with open(path, "rb") as stream:
-            data = stream.read()
-    except OSError:
-        return None
+def _hash_tree_file(
+    path: str, name: str, max_bytes: int, hasher: hashlib.blake2b, stamps: list[Stamp]
+) -> bool:
+    found = _read_regular_file(path, max_bytes)
+    if found is None:
+        return False
+    status, data = found
+    stamps.append((path, status.st_size, status.st_mtime_ns))
+    if data is None:
+        identity = f"{name}\0size {status.st_size} modified {status.st_mtime_ns}\0"
+        hasher.update(identity.encode("utf-8", "surrogateescape"))
+        return True
+
     terraform = path.lower().endswith(_TERRAFORM_SUFFIXES)
     if terraform and _reaches_outside(data.decode("utf-8", "replace")):
-        return None
-    return hashlib.blake2b(data, digest_size=20).hexdigest()
+        return False
+    # The length keeps file content apart from the name that follows it.
+    hasher.update(f"{name}\0{len(data)}\0".encode("utf-8", "surrogateescape"))
+    hasher.update(data)
+    return True
 
 
 def _reaches_outside(text: str) -> bool:
     if any(word in text for word in _ESCAPE_WORDS):
         return True
     return _ABSOLUTE_PATH.search(text) is not None
-
-
-def encode_report(report: UnitReport) -> dict[str, Any]:
-    return {
-        "name": report.name,
-        "read": report.read,
-        "note": report.note,
-        "documents": report.documents,
-        "unresolved": [list(item) for item in report.unresolved],
-        "findings": [_encode_finding(finding) for finding in report.findings],
-        "complete": report.complete,
-    }
-
-
-def _encode_finding(finding: Finding) -> dict[str, Any]:
-    data = {}
-    for name in records.fields(Finding):
-        value = getattr(finding, name)
-        if isinstance(value, Autofix):
-            value = records.asdict(value)
-        data[name] = value.value if isinstance(value, enum.Enum) else value
-    return data
-
-
-def decode_report(data: dict[str, Any]) -> UnitReport:
-    """Rebuild a report from `encode_report`'s output, or raise ValueError or TypeError."""
-    report = UnitReport(
-        name=_typed(data["name"], str),
-        read=_typed(data["read"], bool),
-        note=_typed(data["note"], str),
-        documents=_typed(data["documents"], int),
-        unresolved=[
-            (_typed(path, str), _typed(message, str))
-            for path, message in data["unresolved"]
-        ],
-        findings=[_decode_finding(item) for item in data["findings"]],
-        complete=_typed(data["complete"], bool),
-    )
-    return report
-
-
-def _decode_finding(data: dict[str, Any]) -> Finding:
-    values = dict(data)
-    for name, enum_type in _enum_fields().items():
-        values[name] = enum_type(values[name])
-    if values.get("autofix") is not None:
-        values["autofix"] = _decode_autofix(values["autofix"])
-    return Finding(**values)
-
-
-def _decode_autofix(data: dict[str, Any]) -> Autofix:
-    values = dict(data)
-    values["statement"] = SourceSpan(**values["statement"])
-    values["new"] = tuple(_typed(item, str) for item in values["new"])
-    return Autofix(**values)
-
-
-@cache
-def _enum_fields() -> dict[str, type[enum.Enum]]:
-    """Return the Finding fields whose type is an enum, such as `severity`."""
-    hints = get_type_hints(Finding)
-    return {
-        name: hint
-        for name, hint in hints.items()
-        if isinstance(hint, type) and issubclass(hint, enum.Enum)
-    }
-
-
-def _typed(value: Any, expected: type[Any]) -> Any:
-    if not isinstance(value, expected):
-        raise TypeError(f"expected {expected.__name__}, got {type(value).__name__}")
-    return value

@@ -9,7 +9,6 @@ problems with suppressions become findings of their own.
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
 from pathlib import Path
 
 from mfa_guard.baseline import (
@@ -24,10 +23,11 @@ from mfa_guard.engine.rules import Rule, load_rules
 from mfa_guard.errors import UsageError
 from mfa_guard.loaders.dispatch import DEFAULT_MAX_BYTES
 from mfa_guard.model import Finding
+from mfa_guard.records import record
 from mfa_guard.scan import ScanResult
 
 
-@dataclass
+@record(frozen=False)
 class ScanSettings:
     config: Config
     rules: list[Rule]
@@ -114,15 +114,9 @@ def prepare(args: argparse.Namespace) -> ScanSettings:
 def gate(result: ScanResult, settings: ScanSettings, args: argparse.Namespace) -> None:
     """Apply suppressions and the baseline to `result.findings`, in place."""
     from mfa_guard.engine.runner import Analyzer
-    from mfa_guard.suppress import apply_suppressions, comment_files, read_inline
+    from mfa_guard.suppress import apply_suppressions, gather_inline
 
-    inline = []
-    for path in comment_files(result.findings, result.files_read):
-        try:
-            text = Path(path).read_text(encoding="utf-8-sig", errors="replace")
-        except OSError:
-            continue
-        inline.extend(read_inline(path, text))
+    inline = gather_inline(result.findings, result.comments)
     known = {rule.id for rule in settings.rules} | {
         rule.name for rule in settings.rules
     }

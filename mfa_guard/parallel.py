@@ -22,18 +22,15 @@ import os
 import signal
 import sys
 import time
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mfa_guard import records
-from mfa_guard.discover import is_terraform
-from mfa_guard.engine.runner import Analyzer
+from mfa_guard.discover import TERRAFORM_EXTENSIONS, is_terraform
 from mfa_guard.loaders.base import LoadResult
-from mfa_guard.loaders.dispatch import load_file
 from mfa_guard.model import Diagnostic, DiagnosticKind, Finding, SourceSpan
+from mfa_guard.records import field, record, replace
 from mfa_guard.scan import _internal_error, _unresolved_parts
 
 if TYPE_CHECKING:
@@ -41,7 +38,9 @@ if TYPE_CHECKING:
     from multiprocessing.context import ForkContext, ForkServerContext, SpawnContext
     from multiprocessing.process import BaseProcess
 
-    from mfa_guard.cache import ResultCache
+    from mfa_guard.cache import CacheKey, ResultCache
+    from mfa_guard.engine.runner import Analyzer
+    from mfa_guard.suppress import InlineSuppression
 
 logger = logging.getLogger(__name__)
 
@@ -53,30 +52,34 @@ START_TIMEOUT = 120.0
 MAX_BATCH = 16
 
 
-@dataclass(frozen=True)
+@record
 class Unit:
     """One file, or one Terraform module directory, that a loader reads as a whole.
 
     `name` is the display path of the file or directory, and `files` the
     discovered files it stands for. A Terraform module is evaluated with
-    every `.tf` and `.tf.json` file of its directory.
+    every `.tf` and `.tf.json` file of its directory. Paths are strings, so
+    that a warm-cache scan builds no `pathlib.Path` for a unit it does not load.
     """
 
     name: str
-    path: Path
-    files: tuple[Path, ...]
+    path: str
+    files: tuple[str, ...]
     terraform: bool
     max_bytes: int
 
     def load(self) -> LoadResult:
+        directory = Path(self.path)
         if not self.terraform:
-            return load_file(self.path, self.max_bytes)
+            from mfa_guard.loaders.dispatch import load_file
+
+            return load_file(directory, self.max_bytes)
         from mfa_guard.loaders.terraform import load_terraform_module
 
-        oversized = _oversized_terraform_file(self.path, self.max_bytes)
+        oversized = _oversized_terraform_file(directory, self.max_bytes)
         if oversized is not None:
-            return _oversized_module_result(self.path, *oversized, self.max_bytes)
-        return load_terraform_module(self.path, list(self.files))
+            return _oversized_module_result(directory, *oversized, self.max_bytes)
+        return load_terraform_module(directory, [Path(name) for name in self.files])
 
 
 def _oversized_terraform_file(
@@ -88,7 +91,7 @@ def _oversized_terraform_file(
     except OSError:
         return None
     for entry in entries:
-        if not is_terraform(Path(entry.name)):
+        if not is_terraform(entry.name):
             continue
         try:
             size = entry.stat().st_size
@@ -125,28 +128,33 @@ def _oversized_module_result(
     )
 
 
-def make_units(files: Sequence[Path], max_bytes: int) -> list[Unit]:
+def make_units(files: Sequence[str | os.PathLike[str]], max_bytes: int) -> list[Unit]:
     """Group Terraform files by module directory; every other file is its own unit."""
     units: list[Unit] = []
-    modules: dict[Path, list[Path]] = defaultdict(list)
-    for path in files:
-        if is_terraform(path):
-            modules[path.parent].append(path)
+    modules: dict[str, list[str]] = {}
+    for file in files:
+        path = os.fspath(file)
+        # The test of `is_terraform`, inlined because this loop runs once per file.
+        if path.lower().endswith(TERRAFORM_EXTENSIONS):
+            # The same directory name that `str(Path(path).parent)` returns.
+            directory = os.path.dirname(path) or "."
+            modules.setdefault(directory, []).append(path)
         else:
-            units.append(Unit(str(path), path, (path,), False, max_bytes))
+            units.append(Unit(path, path, (path,), False, max_bytes))
     for directory, members in modules.items():
-        units.append(Unit(str(directory), directory, tuple(members), True, max_bytes))
+        units.append(Unit(directory, directory, tuple(members), True, max_bytes))
     return units
 
 
-@dataclass
+@record(frozen=False)
 class UnitReport:
     """The part of a unit's result that the scan keeps: findings and `--verbose` facts.
 
     `read` is False when the unit contains nothing IAM-related, and `note`
     then gives the reason it was skipped. `complete` is False when the unit could not be
     checked (an internal error, a crashed worker, a timeout), so the report
-    must not be cached.
+    must not be cached. `comments` maps each file of a read unit that can
+    contain suppression comments to the suppressions it contains.
     """
 
     name: str
@@ -156,10 +164,11 @@ class UnitReport:
     unresolved: list[tuple[str, str]] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     complete: bool = True
+    comments: dict[str, list[InlineSuppression]] = field(default_factory=dict)
 
 
 def analyze_unit(unit: Unit, analyzer: Analyzer, debug: bool = False) -> UnitReport:
-    """Load one unit and run the analyzer on its documents and diagnostics."""
+    """Load one unit, run the analyzer on it and read its suppression comments."""
     complete = True
     try:
         loaded = unit.load()
@@ -178,7 +187,14 @@ def analyze_unit(unit: Unit, analyzer: Analyzer, debug: bool = False) -> UnitRep
         unresolved=_unresolved_parts(loaded),
         findings=analyzer.analyze_result(loaded),
         complete=complete,
+        comments=_unit_comments(unit) if read else {},
     )
+
+
+def _unit_comments(unit: Unit) -> dict[str, list[InlineSuppression]]:
+    from mfa_guard.suppress import read_unit_comments
+
+    return read_unit_comments(unit.name, unit.terraform)
 
 
 def failed_unit_report(unit: Unit, analyzer: Analyzer, reason: str) -> UnitReport:
@@ -189,36 +205,21 @@ def failed_unit_report(unit: Unit, analyzer: Analyzer, reason: str) -> UnitRepor
         DiagnosticKind.PARSE_ERROR, SourceSpan.point(path, 1, 1), message
     )
     findings = analyzer.analyze([], [diagnostic])
-    return UnitReport(unit.name, read=True, findings=findings, complete=False)
+    return UnitReport(
+        unit.name,
+        read=True,
+        findings=findings,
+        complete=False,
+        comments=_unit_comments(unit),
+    )
 
 
-@dataclass
+@record
 class WorkerState:
     """Settings that every worker receives once, when it starts."""
 
     analyzer: Analyzer
-    cache: ResultCache | None = None
     debug: bool = False
-
-
-def process_unit(unit: Unit, state: WorkerState) -> UnitReport:
-    """Return the cached report of `unit`, or analyze it and cache the result."""
-    cache = state.cache
-    key = cache.key(unit) if cache is not None else None
-    if cache is not None and key is not None:
-        cached = cache.get(key.value)
-        if cached is not None:
-            return cached
-
-    report = analyze_unit(unit, state.analyzer, state.debug)
-    if cache is None or key is None or not report.complete:
-        return report
-
-    # A file that changed while it was loaded must not be cached under the
-    # key of its earlier content.
-    if key.unchanged():
-        cache.put(key.value, report)
-    return report
 
 
 def default_jobs() -> int:
@@ -249,19 +250,47 @@ def analyze_units(
 ) -> list[UnitReport]:
     """Analyze every unit and return the reports in unit order.
 
-    With `jobs` 1 the units run in this process. Otherwise up to `jobs`
-    worker processes run them, except that a single unit that is not
-    Terraform runs here too, because starting a worker would only add
-    time. `timeout` is the maximum time in seconds one unit may take in
-    a worker. Raises WorkerError for an exception inside a worker.
+    With a `cache`, this process looks up every unit first, analyzes only
+    the units without a stored report, and saves the new reports at the
+    end. With `jobs` 1 the units run in this process. Otherwise up to
+    `jobs` worker processes run them, except that a single unit that is
+    not Terraform runs here too, because starting a worker would only add
+    time. `timeout` is the maximum time in seconds one unit may take in a
+    worker. Raises WorkerError for an exception inside a worker.
     """
+    if cache is None:
+        return _analyze_uncached(units, analyzer, jobs, debug, timeout)
+
+    keys: list[CacheKey | None] = [cache.key(unit) for unit in units]
+    reports = [None if key is None else cache.get(key.value) for key in keys]
+    missing = [index for index, report in enumerate(reports) if report is None]
+    fresh = _analyze_uncached(
+        [units[index] for index in missing], analyzer, jobs, debug, timeout
+    )
+    for index, report in zip(missing, fresh, strict=True):
+        reports[index] = report
+        key = keys[index]
+        # A file that changed while it was loaded must not be cached under the
+        # key of its earlier content.
+        if key is not None and report.complete and key.unchanged():
+            cache.put(key.value, report)
+    cache.save()
+    return [report for report in reports if report is not None]
+
+
+def _analyze_uncached(
+    units: Sequence[Unit],
+    analyzer: Analyzer,
+    jobs: int,
+    debug: bool,
+    timeout: float | None,
+) -> list[UnitReport]:
     isolate = any(unit.terraform for unit in units)
     if jobs <= 1 or not units or (len(units) == 1 and not isolate):
-        state = WorkerState(analyzer, cache, debug)
-        return [process_unit(unit, state) for unit in units]
+        return [analyze_unit(unit, analyzer, debug) for unit in units]
 
     size = min(jobs, len(units))
-    with WorkerPool(analyzer, size, cache, debug, timeout) as pool:
+    with WorkerPool(analyzer, size, debug, timeout) as pool:
         return pool.run(units)
 
 
@@ -272,7 +301,7 @@ def _portable_analyzer(analyzer: Analyzer) -> Analyzer:
     that cannot be pickled. A fresh context rebuilds them in each worker.
     """
     portable = copy.copy(analyzer)
-    portable.context = records.replace(analyzer.context)
+    portable.context = replace(analyzer.context)
     return portable
 
 
@@ -323,7 +352,7 @@ def _worker_main(connection: Connection, state: WorkerState) -> None:
             return
         for index, unit in batch:
             try:
-                report = process_unit(unit, state)
+                report = analyze_unit(unit, state.analyzer, state.debug)
             except Exception as error:
                 import traceback
 
@@ -415,11 +444,10 @@ class WorkerPool:
         self,
         analyzer: Analyzer,
         size: int,
-        cache: ResultCache | None = None,
         debug: bool = False,
         timeout: float | None = None,
     ) -> None:
-        self.state = WorkerState(_portable_analyzer(analyzer), cache, debug)
+        self.state = WorkerState(_portable_analyzer(analyzer), debug)
         self.analyzer = analyzer
         self.timeout = timeout
         self.slots: list[_Worker | None] = [None] * max(1, size)

@@ -5,11 +5,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from mfa_guard.discover import discover
-from mfa_guard.engine.runner import Analyzer
 from mfa_guard.loaders.base import LoadResult
 from mfa_guard.loaders.dispatch import DEFAULT_MAX_BYTES
 from mfa_guard.model import (
@@ -19,15 +17,24 @@ from mfa_guard.model import (
     PolicyDocument,
     SourceSpan,
 )
+from mfa_guard.records import field, record
 
 if TYPE_CHECKING:
     from mfa_guard.cache import ResultCache
+    from mfa_guard.engine.runner import Analyzer
+    from mfa_guard.suppress import InlineSuppression
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass
+@record(frozen=False)
 class ScanResult:
+    """What a scan found, and which files it read and skipped.
+
+    `comments` maps every file of the units the scan read that can contain
+    suppression comments to the suppressions it contains.
+    """
+
     findings: list[Finding] = field(default_factory=list)
     files_read: list[str] = field(default_factory=list)
     documents: int = 0
@@ -37,6 +44,7 @@ class ScanResult:
     suppressed: int = 0
     baselined: int = 0
     seconds: float = 0.0
+    comments: dict[str, list[InlineSuppression]] = field(default_factory=dict)
 
 
 def _internal_error(path: str, error: Exception) -> LoadResult:
@@ -95,7 +103,7 @@ def load_paths(
     from mfa_guard.parallel import make_units
 
     loaded = []
-    for load_unit in make_units(discovery.files, max_bytes):
+    for load_unit in make_units(discovery.paths, max_bytes):
         name = load_unit.name
         try:
             unit = load_unit.load()
@@ -147,11 +155,12 @@ def scan(
     discovery = discover(paths, excludes)
     result.skipped.extend(discovery.skipped)
     result.missing.extend(discovery.missing)
-    units = make_units(discovery.files, max_bytes)
+    units = make_units(discovery.paths, max_bytes)
     findings: set[Finding] = set()
     for report in analyze_units(units, analyzer, jobs, cache, debug):
         if report.read:
             result.files_read.append(report.name)
+            result.comments.update(report.comments)
         else:
             result.skipped.append((report.name, report.note))
         result.documents += report.documents

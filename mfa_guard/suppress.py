@@ -12,22 +12,29 @@ from __future__ import annotations
 
 import datetime
 import fnmatch
+import os
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+import stat
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mfa_guard.config import IgnoreEntry
 from mfa_guard.model import Diagnostic, DiagnosticKind, Finding, SourceSpan
+from mfa_guard.records import field, record
+
+if TYPE_CHECKING:
+    from mfa_guard.config import IgnoreEntry
 
 COMMENT_SUFFIXES = (".tf", ".hcl", ".yaml", ".yml", ".template")
+# The files of a Terraform module directory whose comments are read.
+MODULE_COMMENT_SUFFIXES = (".tf", ".hcl")
 MARKER = "mfa-guard:"
 _COMMENT = re.compile(
     r"(?:#|//)\s*mfa-guard:\s*ignore\[(?P<rules>[^\]]*)\](?P<reason>[^\n]*)"
 )
 
 
-@dataclass
+@record(frozen=False)
 class InlineSuppression:
     span: SourceSpan
     rules: tuple[str, ...]
@@ -43,7 +50,7 @@ class InlineSuppression:
         return finding.rule_id in self.rules or finding.rule_name in self.rules
 
 
-@dataclass
+@record(frozen=False)
 class SuppressionResult:
     findings: list[Finding] = field(default_factory=list)
     suppressed: int = 0
@@ -68,20 +75,71 @@ def read_inline(path: str, text: str) -> list[InlineSuppression]:
     return found
 
 
-def comment_files(findings: Iterable[Finding], read: Iterable[str]) -> list[str]:
-    """List the files whose comments can suppress: those with findings and those the scan read."""
-    paths: set[str] = {finding.path for finding in findings}
-    for name in read:
-        path = Path(name)
-        if path.is_dir():
-            paths.update(
+def read_file_suppressions(path: str) -> list[InlineSuppression]:
+    """Read the suppression comments of one file; a file that cannot be read has none.
+
+    The file is decoded as UTF-8 with a byte-order mark removed and invalid
+    bytes replaced. Only regular files are opened, because opening a named
+    pipe blocks until a writer appears.
+    """
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return []
+        with open(path, "rb") as stream:
+            data = stream.read()
+    except OSError:
+        return []
+    # The marker is ASCII, so it is in the bytes exactly when it is in the text.
+    if MARKER.encode() not in data:
+        return []
+    return read_inline(path, data.decode("utf-8-sig", errors="replace"))
+
+
+def read_unit_comments(
+    name: str, terraform: bool
+) -> dict[str, list[InlineSuppression]]:
+    """Map each file of a scanned unit that can contain suppression comments to its suppressions.
+
+    A unit is one file, or a Terraform module directory whose `.tf` and
+    `.hcl` files count.
+    """
+    if terraform:
+        try:
+            paths = [
                 str(child)
-                for child in sorted(path.iterdir())
-                if child.suffix in (".tf", ".hcl")
-            )
-        else:
-            paths.add(name)
-    return sorted(path for path in paths if path.lower().endswith(COMMENT_SUFFIXES))
+                for child in Path(name).iterdir()
+                if child.suffix in MODULE_COMMENT_SUFFIXES
+            ]
+        except OSError:
+            paths = []
+    else:
+        paths = [name]
+    return {
+        path: read_file_suppressions(path)
+        for path in sorted(paths)
+        if path.lower().endswith(COMMENT_SUFFIXES)
+    }
+
+
+def gather_inline(
+    findings: Iterable[Finding], comments: Mapping[str, list[InlineSuppression]]
+) -> list[InlineSuppression]:
+    """Return the inline suppressions that apply to a scan, ordered by path and line.
+
+    `comments` maps every file of the units the scan read to its
+    suppressions. A file with findings that is not in it is read here.
+    """
+    paths = set(comments)
+    paths.update(
+        finding.path
+        for finding in findings
+        if finding.path.lower().endswith(COMMENT_SUFFIXES)
+    )
+    inline: list[InlineSuppression] = []
+    for path in sorted(paths):
+        found = comments.get(path)
+        inline.extend(read_file_suppressions(path) if found is None else found)
+    return inline
 
 
 def _ignore_matches(entry: IgnoreEntry, finding: Finding) -> bool:

@@ -1,16 +1,18 @@
 """The per-unit result cache: keys, hits, invalidation and damaged entries."""
 
+import json
 import os
 
 import pytest
 
-from mfa_guard import records
 from mfa_guard.cache import ResultCache, default_cache_directory
+from mfa_guard.cache_store import HEADER, read_shard
 from mfa_guard.cli import main
 from mfa_guard.engine.context import RunContext, ScenarioSettings
 from mfa_guard.engine.rules import load_rules
 from mfa_guard.engine.runner import Analyzer
 from mfa_guard.parallel import Unit, analyze_units, make_units
+from mfa_guard.records import replace
 from mfa_guard.scan import scan
 
 POLICY = """{
@@ -67,6 +69,18 @@ def counted(monkeypatch):
 
 def file_unit(path):
     return make_units([path], 10_000_000)[0]
+
+
+def stored_files(directory):
+    return sorted(path.name for path in directory.rglob("*") if path.is_file())
+
+
+def stored_keys(directory):
+    """Return the keys of every entry in the shard files under `directory`."""
+    keys = []
+    for path in sorted(directory.rglob("entries-*")):
+        keys.extend(read_shard(str(path)))
+    return sorted(keys)
 
 
 def write(path, text):
@@ -185,7 +199,7 @@ def test_fingerprint_covers_rules_and_settings(tmp_path, rules):
     fewer = ResultCache.open(Analyzer(rules[1:]), 1000, directory)
     region = RunContext(ScenarioSettings(region="eu-west-1"))
     settings = ResultCache.open(Analyzer(rules, region), 1000, directory)
-    severity = records.replace(rules[0], severity=rules[0].severity.__class__(1))
+    severity = replace(rules[0], severity=rules[0].severity.__class__(1))
     changed = ResultCache.open(Analyzer([severity, *rules[1:]]), 1000, directory)
     limit = ResultCache.open(Analyzer(rules), 2000, directory)
     fingerprints = [
@@ -198,29 +212,51 @@ def test_fingerprint_covers_rules_and_settings(tmp_path, rules):
     )
 
 
-def test_corrupt_entry_ignored(tmp_path, analyzer, cache, counted):
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b"",
+        b"{not json",
+        HEADER.encode() + b"\n%(key)s {not json\n",
+        HEADER.encode() + b'\n%(key)s {"name": 1}\n',
+        HEADER.encode() + b"\n%(key)s []\n",
+        b"mfa-guard result cache 1\n%(key)s {}\n",
+        HEADER.encode() + b"\n%(key)s \xff\xfe\n",
+    ],
+)
+def test_damaged_shard_ignored(tmp_path, analyzer, cache, counted, damage):
     path = write(tmp_path / "repo" / "policy.json", POLICY)
     first = scan([str(tmp_path / "repo")], analyzer, cache=cache)
     key = cache.key(file_unit(path)).value
-    entry = cache.directory / key[:2] / key[2:]
-    for damage in (
-        b"",
-        b"{not json",
-        b'{"key": "other", "report": {}}',
-        b'{"key": "%s", "report": {"name": 1}}' % key.encode(),
-    ):
-        entry.write_bytes(damage)
-        assert cache.get(key) is None
-        again = scan([str(tmp_path / "repo")], analyzer, cache=cache)
-        assert again.findings == first.findings
-    assert len(counted) == 5
+    shard = cache.directory / f"entries-{key[0]}"
+    shard.write_bytes(damage % {b"key": key.encode()})
+
+    reopened = ResultCache(cache.directory, cache.fingerprint)
+    assert reopened.get(key) is None
+    again = scan([str(tmp_path / "repo")], analyzer, cache=reopened)
+    assert again.findings == first.findings
+    assert len(counted) == 2
+    assert stored_keys(cache.directory) == [key]
+
+
+def test_damaged_entry_not_written_back(tmp_path, cache):
+    key = "0" * 64
+    other = "0" + "1" * 63
+    shard = cache.directory / "entries-0"
+    shard.write_text(f"{HEADER}\n{key} {{not json\n")
+    reopened = ResultCache(cache.directory, cache.fingerprint)
+    assert reopened.get(key) is None
+    reopened.store.put(other, "{}")
+    reopened.save()
+    assert list(read_shard(str(shard))) == [other]
 
 
 def test_entries_written_atomically(tmp_path, analyzer, cache):
     write(tmp_path / "repo" / "policy.json", POLICY)
     scan([str(tmp_path / "repo")], analyzer, cache=cache)
-    names = [path.name for path in cache.directory.rglob("*") if path.is_file()]
+    names = stored_files(cache.directory)
     assert len(names) == 1
+    assert names[0].startswith("entries-")
     assert not any(name.startswith(".tmp-") for name in names)
 
 
@@ -233,7 +269,7 @@ def test_incomplete_report_not_cached(tmp_path, analyzer, cache, monkeypatch):
     monkeypatch.setattr(Unit, "load", broken)
     reports = analyze_units([file_unit(path)], analyzer, cache=cache)
     assert not reports[0].complete
-    assert not [path for path in cache.directory.rglob("*") if path.is_file()]
+    assert stored_files(cache.directory) == []
 
 
 def test_file_changed_during_load_not_cached(tmp_path, analyzer, cache, monkeypatch):
@@ -248,17 +284,63 @@ def test_file_changed_during_load_not_cached(tmp_path, analyzer, cache, monkeypa
     monkeypatch.setattr(Unit, "load", load_then_edit)
     reports = analyze_units([file_unit(path)], analyzer, cache=cache)
     assert [finding.rule_id for finding in reports[0].findings] == ["MFA101"]
-    assert not [path for path in cache.directory.rglob("*") if path.is_file()]
+    assert stored_files(cache.directory) == []
 
 
-def test_workers_share_cache(tmp_path, analyzer, cache):
+def forbid_workers(monkeypatch):
+    def fail(*args, **kwargs):
+        raise AssertionError("a worker pool was started")
+
+    monkeypatch.setattr("mfa_guard.parallel.WorkerPool", fail)
+
+
+def test_worker_reports_cached(tmp_path, analyzer, cache, counted, monkeypatch):
     for index in range(4):
         write(tmp_path / "repo" / f"policy{index}.json", POLICY)
     first = scan([str(tmp_path / "repo")], analyzer, jobs=2, cache=cache)
-    entries = [path for path in cache.directory.rglob("*") if path.is_file()]
-    second = scan([str(tmp_path / "repo")], analyzer, jobs=2, cache=cache)
-    assert len(entries) == 4
+    forbid_workers(monkeypatch)
+    reopened = ResultCache(cache.directory, cache.fingerprint)
+    second = scan([str(tmp_path / "repo")], analyzer, jobs=2, cache=reopened)
+    assert len(stored_keys(cache.directory)) == 4
     assert second.findings == first.findings
+    assert len(first.findings) == 4
+    assert counted == []
+
+
+def test_warm_scan_writes_nothing(tmp_path, analyzer, cache, counted, monkeypatch):
+    for index in range(20):
+        write(tmp_path / "repo" / f"policy{index}.json", POLICY)
+    scan([str(tmp_path / "repo")], analyzer, jobs=2, cache=cache)
+    writes = []
+    monkeypatch.setattr(
+        "mfa_guard.cache_store._write_atomically",
+        lambda path, text: writes.append(path),
+    )
+    forbid_workers(monkeypatch)
+    reopened = ResultCache(cache.directory, cache.fingerprint)
+    scan([str(tmp_path / "repo")], analyzer, jobs=2, cache=reopened)
+    assert counted == []
+    assert writes == []
+
+
+def test_cold_scan_writes_each_shard_once(tmp_path, analyzer, cache, monkeypatch):
+    for index in range(40):
+        write(tmp_path / "repo" / f"policy{index}.json", POLICY)
+    import mfa_guard.cache_store as cache_store
+
+    writes = []
+    original = cache_store._write_atomically
+
+    def recording(path, text):
+        writes.append(os.path.basename(path))
+        original(path, text)
+
+    monkeypatch.setattr(cache_store, "_write_atomically", recording)
+    scan([str(tmp_path / "repo")], analyzer, jobs=1, cache=cache)
+    keys = stored_keys(cache.directory)
+    assert len(keys) == 40
+    assert sorted(writes) == sorted({f"entries-{key[0]}" for key in keys})
+    assert stored_files(cache.directory) == sorted(writes)
 
 
 def test_unwritable_cache_directory_disables_cache(tmp_path, analyzer, caplog):
@@ -294,3 +376,64 @@ def test_cli_no_cache_writes_nothing(tmp_path, monkeypatch, capsys):
     capsys.readouterr()
     assert code == 1
     assert not (tmp_path / "xdg").exists()
+
+
+def test_terraform_key_skips_dependency_folders(tmp_path, cache):
+    module = tmp_path / "module"
+    write(module / "main.tf", MODULE)
+    plugin = write(module / ".terraform" / "plugin.json", "{}")
+    unit = make_units([module / "main.tf"], 10_000_000)[0]
+    before = cache.key(unit)
+    plugin.write_text('{"changed": true}')
+    assert cache.key(unit).value == before.value
+
+
+def test_terraform_large_file_keyed_by_stamp(tmp_path, cache):
+    module = tmp_path / "module"
+    write(module / "main.tf", MODULE)
+    archive = write(module / "lambda.zip", "x" * 2000)
+    unit = make_units([module / "main.tf"], 1000)[0]
+    before = cache.key(unit)
+    os.utime(archive, ns=(1_000_000_000, 1_000_000_000))
+    after = cache.key(unit)
+    assert before is not None
+    assert after is not None
+    assert after.value != before.value
+    assert (str(archive), 2000, 1_000_000_000) in after.stamps
+
+
+def test_terraform_fifo_not_cached(tmp_path, cache):
+    module = tmp_path / "module"
+    write(module / "main.tf", MODULE)
+    os.mkfifo(module / "pipe.json")
+    unit = make_units([module / "main.tf"], 10_000_000)[0]
+    assert cache.key(unit) is None
+
+
+def test_terraform_key_in_current_folder(tmp_path, cache, monkeypatch):
+    write(tmp_path / "main.tf", MODULE)
+    monkeypatch.chdir(tmp_path)
+    unit = make_units(["main.tf"], 10_000_000)[0]
+    key = cache.key(unit)
+    assert unit.path == "."
+    assert key is not None
+    assert [stamp[0] for stamp in key.stamps] == [os.path.join(".", "main.tf")]
+
+
+def test_cli_cold_and_warm_output_identical(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    write(tmp_path / "repo" / "policy.json", POLICY)
+    write(tmp_path / "repo" / "module" / "main.tf", MODULE)
+    write(tmp_path / "repo" / "module" / "policy.json", POLICY)
+    write(tmp_path / "repo" / "notes.yaml", "a: 1\n")
+    runs = []
+    for _ in range(2):
+        command = ["scan", "--jobs", "2", "--verbose", "--format", "json"]
+        code = main([*command, str(tmp_path / "repo")])
+        captured = capsys.readouterr()
+        report = json.loads(captured.out)
+        report["summary"].pop("seconds")
+        runs.append((code, report, captured.err))
+    assert runs[1] == runs[0]
+    assert runs[0][0] == 1
+    assert len(stored_keys(tmp_path / "xdg")) == 4

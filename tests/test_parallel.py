@@ -4,7 +4,6 @@ import json
 import os
 import signal
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -50,7 +49,6 @@ def tree(tmp_path_factory):
     return root
 
 
-@dataclass(frozen=True)
 class CrashingUnit(Unit):
     """Ends its worker process the way a Go panic in tfparse does."""
 
@@ -60,14 +58,12 @@ class CrashingUnit(Unit):
         return LoadResult()
 
 
-@dataclass(frozen=True)
 class SleepingUnit(Unit):
     def load(self) -> LoadResult:
         time.sleep(30)
         return LoadResult()
 
 
-@dataclass(frozen=True)
 class RaisingUnit(Unit):
     def load(self) -> LoadResult:
         raise ValueError("loader bug")
@@ -76,7 +72,7 @@ class RaisingUnit(Unit):
 def policy_unit(folder, name, unit_type=Unit):
     path = folder / name
     path.write_text(POLICY)
-    return unit_type(str(path), path, (path,), False, 10_000_000)
+    return unit_type(str(path), str(path), (str(path),), False, 10_000_000)
 
 
 def rule_ids(report: UnitReport) -> list[str]:
@@ -97,7 +93,7 @@ def test_make_units_groups_terraform(tmp_path):
         str(tmp_path / "mod"),
     ]
     assert units[2].terraform
-    assert units[2].files == (files[1], files[3])
+    assert units[2].files == (str(files[1]), str(files[3]))
     assert not units[0].terraform
 
 
@@ -213,3 +209,23 @@ def test_one_job_runs_in_process(tmp_path, analyzer, monkeypatch):
     monkeypatch.setattr("mfa_guard.parallel.WorkerPool", fail)
     reports = analyze_units(units, analyzer, jobs=1)
     assert [rule_ids(report) for report in reports] == [["MFA101"], ["MFA101"]]
+
+
+def test_make_units_takes_strings_and_paths(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    units = make_units(["main.tf", Path("b.yaml"), Path("vars.tf.json")], 100)
+    assert [(unit.name, unit.path, unit.files, unit.terraform) for unit in units] == [
+        ("b.yaml", "b.yaml", ("b.yaml",), False),
+        (".", ".", ("main.tf", "vars.tf.json"), True),
+    ]
+
+
+def test_crashed_unit_keeps_comments(tmp_path, analyzer):
+    path = tmp_path / "crash.yaml"
+    path.write_text("# mfa-guard: ignore[MFA001] reviewed\n")
+    crashing = CrashingUnit(str(path), str(path), (str(path),), False, 10_000_000)
+    quick = policy_unit(tmp_path, "quick.json")
+    reports = analyze_units([crashing, quick], analyzer, jobs=2)
+    assert rule_ids(reports[0]) == ["MFA903"]
+    assert [item.span.line for item in reports[0].comments[str(path)]] == [1]
+    assert reports[1].comments == {}
