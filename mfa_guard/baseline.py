@@ -9,7 +9,6 @@ statement itself changes.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import Counter
 from collections.abc import Sequence
@@ -41,6 +40,8 @@ class SourceCache:
 
 
 def fingerprint(finding: Finding, sources: SourceCache) -> str:
+    import hashlib
+
     parts = (
         finding.rule_id,
         Path(finding.path).as_posix(),

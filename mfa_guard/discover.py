@@ -15,8 +15,9 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from mfa_guard.records import field, record
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def is_terraform(path: str | os.PathLike[str]) -> bool:
     return os.path.basename(path).lower().endswith(TERRAFORM_EXTENSIONS)
 
 
-@dataclass
+@record(frozen=False)
 class Discovery:
     """The files to scan, and the paths left out with the reason for each.
 
