@@ -12,13 +12,16 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mfa_guard import __version__
-from mfa_guard.engine.rules import Rule, RuleError, load_rules
+from mfa_guard.engine.schema import RuleError
 from mfa_guard.errors import UsageError
-from mfa_guard.model import Severity
-from mfa_guard.scan import ScanResult
+
+if TYPE_CHECKING:
+    from mfa_guard.engine.rules import Rule
+    from mfa_guard.prefetch import Prefetch
+    from mfa_guard.scan import ScanResult
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -276,6 +279,24 @@ def _use_colour() -> bool:
 
 
 def _run_scan(args: argparse.Namespace) -> int:
+    prefetch = None
+    if not (args.fix or args.diff):
+        from mfa_guard.loaders.dispatch import DEFAULT_MAX_BYTES
+        from mfa_guard.parallel import default_jobs
+        from mfa_guard.prefetch import Prefetch
+
+        # Before the engine is imported, so that the two overlap.
+        max_bytes = args.max_file_size or DEFAULT_MAX_BYTES
+        jobs = args.jobs or default_jobs()
+        prefetch = Prefetch.start(args.paths, jobs, max_bytes)
+    try:
+        return _scan_and_report(args, prefetch)
+    finally:
+        if prefetch is not None:
+            prefetch.close()
+
+
+def _scan_and_report(args: argparse.Namespace, prefetch: Prefetch | None) -> int:
     from mfa_guard.engine.runner import Analyzer
     from mfa_guard.gate import gate, prepare
     from mfa_guard.parallel import default_jobs
@@ -298,6 +319,7 @@ def _run_scan(args: argparse.Namespace) -> int:
             debug=args.debug,
             jobs=args.jobs or default_jobs(),
             cache=cache,
+            prefetch=prefetch,
         )
         if result.missing:
             raise UsageError(f"path not found: {', '.join(result.missing)}")
@@ -320,6 +342,8 @@ def _run_scan(args: argparse.Namespace) -> int:
 
     if settings.fail_on == "never":
         return EXIT_OK
+    from mfa_guard.model import Severity
+
     threshold = Severity.parse(settings.fail_on)
     failing = any(finding.severity >= threshold for finding in result.findings)
     return EXIT_FINDINGS if failing else EXIT_OK
@@ -410,6 +434,8 @@ def _run_rules(args: argparse.Namespace) -> int:
     The pack is "mfa-guard" for shipped rules, the entry point name for an
     installed rule pack, and the directory for `--rules DIR`.
     """
+    from mfa_guard.engine.rules import load_rules
+
     rules = sorted(load_rules(args.rules), key=lambda rule: rule.id)
     width = max((len(rule.name) for rule in rules), default=0)
     pack_width = max((len(rule.pack) for rule in rules), default=0)
@@ -423,6 +449,7 @@ def _run_rules(args: argparse.Namespace) -> int:
 
 def _run_explain(args: argparse.Namespace) -> int:
     from mfa_guard.engine.docs import render_rule
+    from mfa_guard.engine.rules import load_rules
 
     for rule in load_rules(args.rules):
         if args.rule in (rule.id, rule.name):
