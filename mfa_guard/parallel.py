@@ -31,7 +31,6 @@ from mfa_guard.discover import TERRAFORM_EXTENSIONS, is_terraform
 from mfa_guard.loaders.base import LoadResult
 from mfa_guard.model import Diagnostic, DiagnosticKind, Finding, SourceSpan
 from mfa_guard.records import field, record, replace
-from mfa_guard.scan import _internal_error, _unresolved_parts
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -40,6 +39,7 @@ if TYPE_CHECKING:
 
     from mfa_guard.cache import CacheKey, ResultCache
     from mfa_guard.engine.runner import Analyzer
+    from mfa_guard.prefetch import Prefetch
     from mfa_guard.suppress import InlineSuppression
 
 logger = logging.getLogger(__name__)
@@ -175,8 +175,20 @@ def analyze_unit(unit: Unit, analyzer: Analyzer, debug: bool = False) -> UnitRep
     except Exception as error:
         if debug:
             raise
+        from mfa_guard.scan import _internal_error
+
         loaded = _internal_error(unit.name, error)
         complete = False
+    return report_loaded(unit, loaded, analyzer, complete)
+
+
+def report_loaded(
+    unit: Unit, loaded: LoadResult, analyzer: Analyzer, complete: bool = True
+) -> UnitReport:
+    """Run the analyzer on the loaded `unit` and read its suppression comments."""
+    # Imported here: mfa_guard.scan imports this module, and the prefetch
+    # started before the engine is imported needs only Unit and make_units.
+    from mfa_guard.scan import _unresolved_parts
 
     read = loaded.relevant or bool(loaded.diagnostics)
     return UnitReport(
@@ -247,6 +259,7 @@ def analyze_units(
     cache: ResultCache | None = None,
     debug: bool = False,
     timeout: float | None = None,
+    prefetch: Prefetch | None = None,
 ) -> list[UnitReport]:
     """Analyze every unit and return the reports in unit order.
 
@@ -256,16 +269,17 @@ def analyze_units(
     `jobs` worker processes run them, except that a single unit that is
     not Terraform runs here too, because starting a worker would only add
     time. `timeout` is the maximum time in seconds one unit may take in a
-    worker. Raises WorkerError for an exception inside a worker.
+    worker. Units that `prefetch` loaded are analyzed here from its
+    results. Raises WorkerError for an exception inside a worker.
     """
     if cache is None:
-        return _analyze_uncached(units, analyzer, jobs, debug, timeout)
+        return _analyze_uncached(units, analyzer, jobs, debug, timeout, prefetch)
 
     keys: list[CacheKey | None] = [cache.key(unit) for unit in units]
     reports = [None if key is None else cache.get(key.value) for key in keys]
     missing = [index for index, report in enumerate(reports) if report is None]
     fresh = _analyze_uncached(
-        [units[index] for index in missing], analyzer, jobs, debug, timeout
+        [units[index] for index in missing], analyzer, jobs, debug, timeout, prefetch
     )
     for index, report in zip(missing, fresh, strict=True):
         reports[index] = report
@@ -279,6 +293,41 @@ def analyze_units(
 
 
 def _analyze_uncached(
+    units: Sequence[Unit],
+    analyzer: Analyzer,
+    jobs: int,
+    debug: bool,
+    timeout: float | None,
+    prefetch: Prefetch | None = None,
+) -> list[UnitReport]:
+    taken: dict[int, UnitReport] = {}
+    if prefetch is not None:
+        taken = _take_prefetched(units, analyzer, prefetch)
+    rest = [unit for index, unit in enumerate(units) if index not in taken]
+    reports = iter(_analyze_here_or_in_workers(rest, analyzer, jobs, debug, timeout))
+    return [
+        taken[index] if index in taken else next(reports) for index in range(len(units))
+    ]
+
+
+def _take_prefetched(
+    units: Sequence[Unit], analyzer: Analyzer, prefetch: Prefetch
+) -> dict[int, UnitReport]:
+    from mfa_guard.prefetch import CRASHED
+
+    taken: dict[int, UnitReport] = {}
+    for index, unit in enumerate(units):
+        result = prefetch.take(unit, idle=analyzer.warm_up)
+        if result is None:
+            continue
+        if isinstance(result, tuple) and result[0] == CRASHED:
+            taken[index] = failed_unit_report(unit, analyzer, result[1])
+        elif isinstance(result, LoadResult):
+            taken[index] = report_loaded(unit, result, analyzer)
+    return taken
+
+
+def _analyze_here_or_in_workers(
     units: Sequence[Unit],
     analyzer: Analyzer,
     jobs: int,

@@ -22,6 +22,7 @@ from mfa_guard.records import field, record
 if TYPE_CHECKING:
     from mfa_guard.cache import ResultCache
     from mfa_guard.engine.runner import Analyzer
+    from mfa_guard.prefetch import Prefetch
     from mfa_guard.suppress import InlineSuppression
 
 logger = logging.getLogger(__name__)
@@ -140,11 +141,13 @@ def scan(
     debug: bool = False,
     jobs: int = 1,
     cache: ResultCache | None = None,
+    prefetch: Prefetch | None = None,
 ) -> ScanResult:
     """Discover, load and analyze every file under `paths`.
 
     `jobs` is the number of worker processes (1 runs every unit in this
-    process) and `cache` reuses the reports of unchanged units. Neither
+    process), `cache` reuses the reports of unchanged units and `prefetch`
+    supplies units already loaded by forked processes. None of them
     changes the result.
     """
     # Imported here because mfa_guard.parallel imports this module.
@@ -157,7 +160,7 @@ def scan(
     result.missing.extend(discovery.missing)
     units = make_units(discovery.paths, max_bytes)
     findings: set[Finding] = set()
-    for report in analyze_units(units, analyzer, jobs, cache, debug):
+    for report in analyze_units(units, analyzer, jobs, cache, debug, prefetch=prefetch):
         if report.read:
             result.files_read.append(report.name)
             result.comments.update(report.comments)

@@ -1,0 +1,238 @@
+"""Load the Terraform modules of a short file list in forked processes, early.
+
+A pre-commit run on one `.tf` file spends about 100 ms importing the rule
+engine and loading the rules, and about as long in tfparse: importing it,
+starting its Go runtime and evaluating the module. The two do not depend
+on each other. `Prefetch.start` forks one process per Terraform module
+before the engine is imported, and each loads its module while this
+process prepares the rules. The scan then takes the loaded results
+instead of loading those modules again, and analyzes them here.
+
+A child also isolates a crash of tfparse, as a worker process would: a
+module whose child died is reported as not checked. Only modules that
+the scan would also load are used. A prefetched unit that the final list
+does not contain (because of an exclude in the configuration, say) is
+dropped, and its child is stopped.
+
+Prefetching runs only where forking is safe: on Linux, with one thread,
+before tfparse is imported in this process. It is skipped for folders,
+whose walk can find many modules, and for more modules than `jobs`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from mfa_guard.loaders.base import LoadResult
+from mfa_guard.parallel import Unit
+
+if TYPE_CHECKING:
+    import threading
+
+logger = logging.getLogger(__name__)
+
+# Marks a prefetched unit whose child died; the reason is the second item.
+CRASHED = "crashed"
+
+
+class Prefetch:
+    """Forked processes that each load one Terraform unit, kept by unit."""
+
+    def __init__(self) -> None:
+        self._children: dict[Unit, tuple[int, int]] = {}
+        self._idled = False
+
+    @classmethod
+    def start(cls, paths: Sequence[str], jobs: int, max_bytes: int) -> Prefetch | None:
+        """Fork a loader for each Terraform module among `paths`, or return None when that does not pay."""
+        if jobs <= 1 or not _fork_is_safe():
+            return None
+        if not paths or not all(os.path.isfile(path) for path in paths):
+            return None
+
+        from mfa_guard.discover import discover
+        from mfa_guard.parallel import make_units
+
+        units = [
+            unit
+            for unit in make_units(discover(paths, ()).paths, max_bytes)
+            if unit.terraform
+        ]
+        if not units or len(units) > jobs:
+            return None
+
+        prefetch = cls()
+        for unit in units:
+            prefetch._fork(unit)
+        return prefetch
+
+    def take(
+        self, unit: Unit, idle: Callable[[], None] | None = None
+    ) -> LoadResult | tuple[str, str] | None:
+        """Return the result loaded for `unit`, (CRASHED, reason) when its child died, or None when it was not prefetched.
+
+        When the child has not finished yet, `idle` runs first, once per
+        Prefetch, so that the wait does useful work.
+        """
+        child = self._children.pop(unit, None)
+        if child is None:
+            return None
+        pid, reader = child
+        if idle is not None and not self._idled and not _readable(reader):
+            self._idled = True
+            idle()
+        data = _read_all(reader)
+        status = _wait(pid)
+
+        import pickle
+
+        try:
+            kind, value = pickle.loads(data)
+        except Exception:
+            cause = _exit_cause(status)
+            logger.warning("%s: the process loading it died (%s)", unit.name, cause)
+            reason = (
+                f"the process loading it died ({cause}); a crash of the"
+                " Terraform parser (tfparse) can cause this"
+            )
+            return (CRASHED, reason)
+        if kind != "loaded":
+            return (CRASHED, f"loading it failed: {value}")
+        loaded: LoadResult = value
+        return loaded
+
+    def close(self) -> None:
+        """Stop and reap the children whose results were not taken."""
+        for pid, reader in self._children.values():
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+            os.close(reader)
+            _wait(pid)
+        self._children.clear()
+
+    def _fork(self, unit: Unit) -> None:
+        reader, writer = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(reader)
+            _child_main(unit, writer)
+        os.close(writer)
+        self._children[unit] = (pid, reader)
+
+
+def _fork_is_safe() -> bool:
+    if sys.platform != "linux" or "tfparse" in sys.modules:
+        return False
+    import threading
+
+    return threading.active_count() == 1
+
+
+def _child_main(unit: Unit, writer: int) -> None:
+    """Load `unit`, send the result through `writer` and end the process; never returns."""
+    code = 0
+    try:
+        # Ctrl-C ends the child quietly; the parent reports the interruption.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        import pickle
+
+        warming = _start_parser_warm_up()
+        import mfa_guard.loaders.terraform  # noqa: F401 - imported while tfparse warms up
+
+        warming.join()
+        message: tuple[str, object]
+        try:
+            message = ("loaded", _portable(unit.load()))
+        except Exception as error:
+            message = ("failed", f"{type(error).__name__}: {error}")
+        data = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
+        view = memoryview(data)
+        while view:
+            written = os.write(writer, view)
+            view = view[written:]
+    except BaseException:
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _start_parser_warm_up() -> threading.Thread:
+    """Start tfparse's first evaluation, of a folder without Terraform files, in a thread.
+
+    The first evaluation in a process takes about 50 ms more than later
+    ones (tfparse's Go code initialising), and it releases the GIL, so it
+    runs while the main thread imports the Terraform loader.
+    """
+    import threading
+
+    def warm_up() -> None:
+        try:
+            import tfparse
+
+            tfparse.load_from_path(os.path.dirname(tfparse.__file__))
+        except Exception as error:
+            logger.debug("warming up tfparse failed: %s", error)
+
+    thread = threading.Thread(target=warm_up, name="tfparse-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def _portable(loaded: LoadResult) -> LoadResult:
+    """Copy the fields the analysis reads into a plain LoadResult.
+
+    The Terraform loader returns a subclass, and unpickling it would import
+    the Terraform loader modules in the parent for fields it never reads.
+    """
+    return LoadResult(
+        documents=loaded.documents,
+        diagnostics=loaded.diagnostics,
+        relevant=loaded.relevant,
+        note=loaded.note,
+        principals=loaded.principals,
+        password_policy=loaded.password_policy,
+    )
+
+
+def _readable(reader: int) -> bool:
+    import select
+
+    ready, _, _ = select.select([reader], [], [], 0)
+    return bool(ready)
+
+
+def _read_all(reader: int) -> bytes:
+    chunks = []
+    try:
+        while True:
+            chunk = os.read(reader, 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(reader)
+    return b"".join(chunks)
+
+
+def _wait(pid: int) -> int:
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        return 0
+    return status
+
+
+def _exit_cause(status: int) -> str:
+    code = os.waitstatus_to_exitcode(status)
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"

@@ -1,0 +1,165 @@
+"""Terraform modules loaded early in forked processes: same results, crashes isolated."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from mfa_guard.prefetch import Prefetch
+
+REPOSITORY = Path(__file__).parent.parent
+
+MODULE = textwrap.dedent(
+    """\
+    resource "aws_iam_policy" "force_mfa" {
+      policy = jsonencode({
+        Version = "2012-10-17"
+        Statement = [{
+          Sid       = "DenyAllExceptListedIfNoMFA"
+          Effect    = "Deny"
+          NotAction = ["iam:ListMFADevices"]
+          Resource  = "*"
+          Condition = { BoolIfExists = { "aws:MultiFactorAuthPresent" = "false" } }
+        }]
+      })
+    }
+    """
+)
+
+# Runs the command line in a fresh interpreter, where tfparse is not loaded
+# and forking is allowed. It prints the exit code and whether the prefetch
+# started to stderr. With CRASH_CHILD set, every prefetched load ends its
+# process the way a Go panic in tfparse does.
+RUNNER = """
+import json, os, signal, sys
+from mfa_guard import cli, prefetch, parallel
+
+started = []
+original = prefetch.Prefetch.start.__func__
+
+def start(cls, *args):
+    result = original(cls, *args)
+    started.append(result is not None)
+    return result
+
+prefetch.Prefetch.start = classmethod(start)
+if os.environ.get("CRASH_CHILD"):
+    def crash(self):
+        os.kill(os.getpid(), signal.SIGABRT)
+    parallel.Unit.load = crash
+code = cli.main(sys.argv[1:])
+print(json.dumps({"code": code, "prefetched": started}), file=sys.stderr)
+"""
+
+
+def run_cli(*arguments, crash=False):
+    env = dict(os.environ)
+    env.pop("CRASH_CHILD", None)
+    if crash:
+        env["CRASH_CHILD"] = "1"
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            RUNNER,
+            "scan",
+            "--format",
+            "json",
+            *map(str, arguments),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPOSITORY,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    status = json.loads(completed.stderr.strip().splitlines()[-1])
+    return status, json.loads(completed.stdout)
+
+
+def located(report):
+    return [(f["rule_name"], f["line"], f["column"]) for f in report["findings"]]
+
+
+@pytest.fixture
+def module(tmp_path):
+    path = tmp_path / "iam" / "main.tf"
+    path.parent.mkdir()
+    path.write_text(MODULE)
+    return path
+
+
+def test_prefetched_scan_matches_one_process(module):
+    status, prefetched = run_cli(module, "--jobs", "2", "--no-cache")
+    _, single = run_cli(module, "--jobs", "1", "--no-cache")
+    assert status["prefetched"] == [True]
+    assert located(prefetched) == located(single)
+
+
+def test_prefetched_findings_located(module):
+    _, report = run_cli(module, "--jobs", "2", "--no-cache")
+    assert ("password-change-blocked", 4, 18) in located(report)
+
+
+def test_crashed_child_reported(module):
+    status, report = run_cli(module, "--jobs", "2", "--no-cache", crash=True)
+    assert status["code"] == 1
+    assert located(report) == [("parse-error", 1, 1)]
+    assert (
+        "the process loading it died (killed by SIGABRT)"
+        in report["findings"][0]["message"]
+    )
+
+
+def test_excluded_prefetch_dropped(module, tmp_path):
+    (tmp_path / ".mfa-guard.yaml").write_text("exclude: ['main.tf']\n")
+    status, report = run_cli(
+        module, "--jobs", "2", "--no-cache", "--config", tmp_path / ".mfa-guard.yaml"
+    )
+    assert status["prefetched"] == [True]
+    assert report["findings"] == []
+
+
+def test_folder_not_prefetched(module):
+    assert Prefetch.start([str(module.parent)], 2, 1 << 20) is None
+
+
+def test_one_job_not_prefetched(module):
+    assert Prefetch.start([str(module)], 1, 1 << 20) is None
+
+
+def test_more_modules_than_jobs_not_prefetched(tmp_path):
+    paths = []
+    for name in ("a", "b", "c"):
+        path = tmp_path / name / "main.tf"
+        path.parent.mkdir()
+        path.write_text(MODULE)
+        paths.append(str(path))
+    assert Prefetch.start(paths, 2, 1 << 20) is None
+
+
+def test_children_reaped_on_close(module):
+    prefetch = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os, sys\n"
+            "from mfa_guard.prefetch import Prefetch\n"
+            "p = Prefetch.start(sys.argv[1:], 2, 1 << 20)\n"
+            "pids = [pid for pid, _ in p._children.values()]\n"
+            "p.close()\n"
+            "print(all(not os.path.exists(f'/proc/{pid}') for pid in pids))\n",
+            str(module),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPOSITORY,
+        timeout=120,
+        check=True,
+    )
+    assert prefetch.stdout.strip() == "True"
