@@ -160,6 +160,10 @@ def find_deep_nesting(source: SourceFile) -> tuple[Pos, str] | None:
     stack = [(source.tree.root_node, 1)]
     while stack:
         node, depth = stack.pop()
+        # A subtree is no deeper than its node count (stored by tree-sitter),
+        # so most subtrees are skipped without visiting their nodes.
+        if depth + node.descendant_count <= MAX_SYNTAX_DEPTH:
+            continue
         if depth > MAX_SYNTAX_DEPTH:
             message = (
                 "expressions nested too deeply (a syntax tree deeper than "

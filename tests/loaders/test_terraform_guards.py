@@ -15,7 +15,13 @@ from typing import Any
 
 import pytest
 
-from mfa_guard.loaders.hcl_source import SourceFile, make_parser, parse_hcl
+from mfa_guard.loaders.hcl_source import (
+    MAX_SYNTAX_DEPTH,
+    SourceFile,
+    find_deep_nesting,
+    make_parser,
+    parse_hcl,
+)
 from mfa_guard.loaders.terraform import load_terraform_module
 from mfa_guard.loaders.terraform_blocks import hcl_blocks
 from mfa_guard.loaders.terraform_references import self_reference
@@ -362,3 +368,33 @@ def test_heredoc_json_nested_too_deeply(tmp_path: Path) -> None:
             " so the module was left out",
         ]
     ]
+
+
+@pytest.mark.parametrize("terms", [200, 2000])
+def test_deep_operator_chain_matches_full_walk(tmp_path: Path, terms: int) -> None:
+    text = "locals {\n  total = " + " + ".join(["1"] * terms) + "\n}\n"
+    source = SourceFile(
+        path=str(tmp_path / "chain.tf"),
+        name="chain.tf",
+        text=text,
+        data=text.encode("utf-8"),
+    )
+    parse_hcl(source, make_parser())
+
+    assert find_deep_nesting(source) == _deepest_by_full_walk(source)
+
+
+def _deepest_by_full_walk(source: SourceFile) -> tuple[object, str] | None:
+    """The first node deeper than the limit, found by visiting every node."""
+    assert source.tree is not None
+    stack = [(source.tree.root_node, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_SYNTAX_DEPTH:
+            message = (
+                "expressions nested too deeply (a syntax tree deeper than "
+                f"{MAX_SYNTAX_DEPTH} levels)"
+            )
+            return source.node_span(node), message
+        stack.extend((child, depth + 1) for child in node.children)
+    return None
