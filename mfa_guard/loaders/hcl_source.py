@@ -50,10 +50,7 @@ class SourceFile:
     byte_to_char: list[int] | None = None
 
     def __post_init__(self) -> None:
-        self.line_starts = [0]
-        self.line_starts.extend(
-            index + 1 for index, char in enumerate(self.text) if char == "\n"
-        )
+        self.line_starts = _line_starts(self.text)
         if len(self.text) != len(self.data):
             self.byte_to_char = _byte_to_char_table(self.text)
 
@@ -151,6 +148,16 @@ def _first_error_node(root: Node) -> Node | None:
         children = [child for child in node.children if child.has_error]
         stack.extend(reversed(children))
     return None
+
+
+def _line_starts(text: str) -> list[int]:
+    """Return the offset of the first character of each line of `text`."""
+    starts = [0]
+    index = text.find("\n")
+    while index != -1:
+        starts.append(index + 1)
+        index = text.find("\n", index + 1)
+    return starts
 
 
 def find_deep_nesting(source: SourceFile) -> tuple[Pos, str] | None:

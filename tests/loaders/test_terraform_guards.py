@@ -385,7 +385,7 @@ def test_deep_operator_chain_matches_full_walk(tmp_path: Path, terms: int) -> No
 
 
 def _deepest_by_full_walk(source: SourceFile) -> tuple[object, str] | None:
-    """The first node deeper than the limit, found by visiting every node."""
+    """Return the first node deeper than the limit, found by visiting every node."""
     assert source.tree is not None
     stack = [(source.tree.root_node, 1)]
     while stack:
