@@ -13,6 +13,7 @@ written, because their values come from tfparse or from the evaluator.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from mfa_guard.loaders.hcl_source import SourceFile
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 
 _OPAQUE_PARTS = ("template_interpolation", "template_directive")
 _TEMPLATE_ESCAPES = ("$${", "%%{")
+_SPECIAL = re.compile(r"[$%]")
+_SPECIAL_WITH_BACKSLASH = re.compile(r"[$%\\]")
 _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 _UNICODE_ESCAPES = {"u": 4, "U": 8}
 
@@ -121,6 +124,7 @@ def literal_units(
     escapes of quoted strings, which heredocs and template files do not have.
     """
     text = source.text
+    special = _SPECIAL_WITH_BACKSLASH if backslashes else _SPECIAL
     units: list[TextUnit] = []
     offset = start
     while offset < end:
@@ -141,8 +145,12 @@ def literal_units(
             offset += length
             continue
 
-        units.append(TextUnit(text[offset], offset))
-        offset += 1
+        # Copy the plain characters up to the next one that may start an
+        # escape or an interpolation (every opaque range starts with $ or %).
+        match = special.search(text, offset + 1, end)
+        stop = end if match is None else match.start()
+        units.extend([TextUnit(text[i], i) for i in range(offset, stop)])
+        offset = stop
     return units
 
 
