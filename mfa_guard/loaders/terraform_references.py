@@ -116,7 +116,11 @@ def special_file(
     absolute names.
     """
     for attribute in _attributes(block):
-        if attribute.expression is None:
+        # Every file function's name contains "file", so text without it
+        # has no call to look for.
+        if attribute.expression is None or "file" not in attribute.source.node_text(
+            attribute.expression
+        ):
             continue
         for call in _file_calls(attribute.expression, attribute.source):
             name = _first_argument(call, attribute.source, evaluator)
