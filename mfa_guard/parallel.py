@@ -502,6 +502,11 @@ class WorkerPool:
         self.slots: list[_Worker | None] = [None] * max(1, size)
 
     def __enter__(self) -> WorkerPool:
+        if _start_method_context().get_start_method() == "fork":
+            # Forked workers share this process's memory, so they can use the
+            # analyzer as it is, warmed up once here instead of once in each.
+            self.analyzer.warm_up()
+            self.state = WorkerState(self.analyzer, self.state.debug)
         # Start every process before waiting, so spawned workers import in parallel.
         try:
             for position in range(len(self.slots)):
