@@ -10,6 +10,7 @@ exactly one position.
 from __future__ import annotations
 
 import bisect
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,14 @@ _BOM = b"\xef\xbb\xbf"
 # 100 deep, and keeps the recursive evaluation well inside Python's default
 # recursion limit of 1,000 frames.
 MAX_SYNTAX_DEPTH = 320
+
+# Maximum nesting of brackets, braces and parentheses in a file's text. The
+# syntax tree of unbalanced brackets is flat (error nodes), while tfparse's
+# parser recurses once per bracket, so about 100,000 of them exhausted its
+# 1 GB Go stack and ended the process. Real configurations nest about ten
+# levels.
+MAX_BRACKET_DEPTH = 100
+_BRACKETS = re.compile(r"[\[\]{}()]")
 _SNIPPET_LENGTH = 40
 _MISSING_NAMES = {
     "heredoc_identifier": "the closing heredoc marker",
@@ -158,6 +167,30 @@ def _line_starts(text: str) -> list[int]:
         starts.append(index + 1)
         index = text.find("\n", index + 1)
     return starts
+
+
+def find_deep_brackets(source: SourceFile) -> tuple[Pos, str] | None:
+    """Return the position and description of brackets nested deeper than MAX_BRACKET_DEPTH.
+
+    Brackets inside strings and comments count too. A closing bracket
+    without an opening one is ignored.
+    """
+    text = source.text
+    opening = text.count("[") + text.count("{") + text.count("(")
+    if opening <= MAX_BRACKET_DEPTH:
+        return None
+    depth = 0
+    for match in _BRACKETS.finditer(text):
+        if match.group() in "[{(":
+            depth += 1
+            if depth > MAX_BRACKET_DEPTH:
+                message = (
+                    f"brackets nested too deeply (more than {MAX_BRACKET_DEPTH} levels)"
+                )
+                return source.span(match.start(), match.end()), message
+        elif depth:
+            depth -= 1
+    return None
 
 
 def find_deep_nesting(source: SourceFile) -> tuple[Pos, str] | None:

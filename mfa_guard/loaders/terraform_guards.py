@@ -16,7 +16,9 @@ reports the file and leaves it out of the evaluation:
 - a `file()` or `templatefile()` of a named pipe or a device (endless read).
 
 Values nested deeper than the loader's own recursion allows are left out
-the same way (see `hcl_source.MAX_SYNTAX_DEPTH`).
+the same way (see `hcl_source.MAX_SYNTAX_DEPTH`), and so are files whose
+brackets nest deeper than tfparse's parser can recurse, balanced or not
+(see `hcl_source.MAX_BRACKET_DEPTH`).
 
 NOTE: a `for_each` is caught when the fallback evaluator computes it or
 its type is plain from the syntax (see `terraform_primitives`), and a file
@@ -28,7 +30,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mfa_guard.loaders.hcl_source import find_deep_nesting
+from mfa_guard.loaders.hcl_source import find_deep_brackets, find_deep_nesting
 from mfa_guard.loaders.positions import Pos, Unresolved
 from mfa_guard.loaders.terraform_blocks import Block
 from mfa_guard.loaders.terraform_expressions import (
@@ -66,7 +68,7 @@ def find_unsafe_files(
 
     for module in tree.files():
         for source in module.sources:
-            found = find_deep_nesting(source)
+            found = find_deep_brackets(source) or find_deep_nesting(source)
             if found is not None:
                 pos, message = found
                 unsafe[source.name] = (pos, f"{message}; the file was left out")

@@ -278,8 +278,10 @@ def nested_policy(depth: int) -> str:
 
 
 def test_deep_nesting_left_out(tmp_path: Path) -> None:
+    # An operator chain nests the syntax tree without brackets.
+    chain = "locals {\n  total = " + " + ".join(["1"] * 1000) + "\n}\n"
     (tmp_path / "ok.tf").write_text(POLICY, encoding="utf-8")
-    (tmp_path / "deep.tf").write_text(nested_policy(1000), encoding="utf-8")
+    (tmp_path / "deep.tf").write_text(chain, encoding="utf-8")
     result = load_terraform_module(tmp_path, [])
     (diagnostic,) = result.diagnostics
 
@@ -346,18 +348,50 @@ def test_deep_json_syntax_reported(tmp_path: Path) -> None:
     assert diagnostic.message == "invalid JSON syntax: nesting deeper than 200 levels"
 
 
-def test_heredoc_json_nested_too_deeply(tmp_path: Path) -> None:
-    nested = "[" * 3000 + '"s3:GetObject"' + "]" * 3000
-    policy = (
+def heredoc_policy(depth: int) -> str:
+    nested = "[" * depth + '"s3:GetObject"' + "]" * depth
+    return (
         'resource "aws_iam_policy" "deep" {\n  policy = <<EOF\n'
         '{"Statement": [{"Effect": "Deny", "NotAction": '
         + nested
         + ', "Resource": "*"}]}\n'
         "EOF\n}\n"
     )
-    output = load_isolated(tmp_path, {"main.tf": policy})
 
+
+def test_heredoc_json_nested_too_deeply(tmp_path: Path) -> None:
+    output = load_isolated(tmp_path, {"main.tf": heredoc_policy(3000)})
+
+    # Level 101 is the 97th bracket of the NotAction list, at column 48 + 96.
     assert output["documents"] == []
+    assert output["diagnostics"] == [
+        [
+            "parse-error",
+            "main.tf",
+            3,
+            144,
+            "brackets nested too deeply (more than 100 levels); the file was left out",
+        ]
+    ]
+
+
+def test_recursion_in_evaluation_reported(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(heredoc_policy(3000), encoding="utf-8")
+    # Without the bracket guard, tfparse's output is too deep to decode.
+    script = (
+        "import mfa_guard.loaders.hcl_source as source\n"
+        "source.MAX_BRACKET_DEPTH = 10**9\n" + LOADER
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=LOAD_TIMEOUT,
+        cwd=REPOSITORY,
+        check=True,
+    )
+    output = json.loads(completed.stdout)
+
     assert output["diagnostics"] == [
         [
             "parse-error",
@@ -398,3 +432,19 @@ def _deepest_by_full_walk(source: SourceFile) -> tuple[object, str] | None:
             return source.node_span(node), message
         stack.extend((child, depth + 1) for child in node.children)
     return None
+
+
+def test_deep_brackets_left_out(tmp_path: Path) -> None:
+    deep = "locals {\n  x = " + "[" * 150 + "]" * 150 + "\n}\n"
+    output = load_isolated(tmp_path, {"ok.tf": POLICY, "deep.tf": deep})
+
+    assert output["documents"] == ["aws_iam_policy.ok"]
+    assert output["diagnostics"] == [
+        [
+            "parse-error",
+            "deep.tf",
+            2,
+            106,
+            "brackets nested too deeply (more than 100 levels); the file was left out",
+        ]
+    ]
