@@ -288,7 +288,7 @@ def _run_scan(args: argparse.Namespace) -> int:
         # Before the engine is imported, so that the two overlap.
         max_bytes = args.max_file_size or DEFAULT_MAX_BYTES
         jobs = args.jobs or default_jobs()
-        prefetch = Prefetch.start(args.paths, jobs, max_bytes)
+        prefetch = Prefetch.start(args.paths, jobs, max_bytes, args.debug)
     try:
         return _scan_and_report(args, prefetch)
     finally:

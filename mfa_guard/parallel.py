@@ -391,6 +391,10 @@ def _worker_main(connection: Connection, state: WorkerState) -> None:
     """
     # The parent handles Ctrl-C and stops the workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if not state.debug:
+        from mfa_guard.loaders.terraform_evaluate import quiet_native_errors
+
+        quiet_native_errors()
     connection.send(("ready",))
     while True:
         try:

@@ -44,13 +44,19 @@ CRASHED = "crashed"
 class Prefetch:
     """Forked processes that each load one Terraform unit, kept by unit."""
 
-    def __init__(self) -> None:
+    def __init__(self, debug: bool = False) -> None:
         self._children: dict[Unit, tuple[int, int]] = {}
         self._idled = False
+        self._debug = debug
 
     @classmethod
-    def start(cls, paths: Sequence[str], jobs: int, max_bytes: int) -> Prefetch | None:
-        """Fork a loader for each Terraform module among `paths`, or return None when that does not pay."""
+    def start(
+        cls, paths: Sequence[str], jobs: int, max_bytes: int, debug: bool = False
+    ) -> Prefetch | None:
+        """Fork a loader for each Terraform module among `paths`, or return None when that does not pay.
+
+        With `debug`, the children keep tfparse's own error output.
+        """
         if jobs <= 1 or not _fork_is_safe():
             return None
         if not paths or not all(os.path.isfile(path) for path in paths):
@@ -67,7 +73,7 @@ class Prefetch:
         if not units or len(units) > jobs:
             return None
 
-        prefetch = cls()
+        prefetch = cls(debug)
         for unit in units:
             prefetch._fork(unit)
         return prefetch
@@ -121,7 +127,7 @@ class Prefetch:
         pid = os.fork()
         if pid == 0:
             os.close(reader)
-            _child_main(unit, writer)
+            _child_main(unit, writer, self._debug)
         os.close(writer)
         self._children[unit] = (pid, reader)
 
@@ -134,7 +140,7 @@ def _fork_is_safe() -> bool:
     return threading.active_count() == 1
 
 
-def _child_main(unit: Unit, writer: int) -> None:
+def _child_main(unit: Unit, writer: int, debug: bool) -> None:
     """Load `unit`, send the result through `writer` and end the process; never returns."""
     code = 0
     try:
@@ -144,7 +150,10 @@ def _child_main(unit: Unit, writer: int) -> None:
 
         warming = _start_parser_warm_up()
         import mfa_guard.loaders.terraform  # noqa: F401 - imported while tfparse warms up
+        from mfa_guard.loaders.terraform_evaluate import quiet_native_errors
 
+        if not debug:
+            quiet_native_errors()
         warming.join()
         message: tuple[str, object]
         try:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -60,6 +61,38 @@ class Evaluation:
     error: str | None = None
 
 
+_quiet_native_errors = False
+
+
+def quiet_native_errors() -> None:
+    """Discard what tfparse's Go code writes to stderr, from now on, in this process.
+
+    Worker processes call this. A Go panic writes the stack of every
+    goroutine, often hundreds of lines, before it ends the process, and
+    the parent reports the crash as a finding anyway.
+    """
+    global _quiet_native_errors
+    _quiet_native_errors = True
+
+
+@contextlib.contextmanager
+def _native_stderr() -> Iterator[None]:
+    """Point file descriptor 2 at /dev/null while tfparse runs, when errors are quiet."""
+    if not _quiet_native_errors:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    discard = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(discard, 2)
+    os.close(discard)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def evaluate_module(
     directory: Path,
     broken: set[str],
@@ -87,7 +120,10 @@ def evaluate_module(
     attempts = len(os.listdir(directory)) + 2
     for _ in range(attempts):
         try:
-            with _module_view(directory, excluded, module_directories) as path:
+            with (
+                _module_view(directory, excluded, module_directories) as path,
+                _native_stderr(),
+            ):
                 evaluation.blocks = tfparse.load_from_path(
                     path,
                     stop_on_hcl_error=True,
