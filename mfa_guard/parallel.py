@@ -473,7 +473,11 @@ class _Worker:
 
 
 def _exit_cause(process: BaseProcess) -> str:
-    code = process.exitcode
+    return describe_exit(process.exitcode)
+
+
+def describe_exit(code: int | None) -> str:
+    """Describe how a process ended, from its exit code (negative for a signal)."""
     if code is None:
         return "still running"
     if code < 0:

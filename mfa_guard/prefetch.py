@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from mfa_guard.loaders.base import LoadResult
-from mfa_guard.parallel import Unit
+from mfa_guard.parallel import Unit, describe_exit
 
 if TYPE_CHECKING:
     import threading
@@ -101,7 +101,7 @@ class Prefetch:
         try:
             kind, value = pickle.loads(data)
         except Exception:
-            cause = _exit_cause(status)
+            cause = describe_exit(os.waitstatus_to_exitcode(status))
             logger.warning("%s: the process loading it died (%s)", unit.name, cause)
             reason = (
                 f"the process loading it died ({cause}); a crash of the"
@@ -235,13 +235,3 @@ def _wait(pid: int) -> int:
     except ChildProcessError:
         return 0
     return status
-
-
-def _exit_cause(status: int) -> str:
-    code = os.waitstatus_to_exitcode(status)
-    if code < 0:
-        try:
-            return f"killed by {signal.Signals(-code).name}"
-        except ValueError:
-            return f"killed by signal {-code}"
-    return f"exit code {code}"
