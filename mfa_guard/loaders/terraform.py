@@ -183,6 +183,16 @@ def _report_root_problems(
         # beyond its depth limit, and the file's blocks are lost either way.
         if name.endswith(".json"):
             broken[name] = root.syntax_errors[name]
+        else:
+            # The blocks after the error are not in the syntax tree, so their
+            # policies would go unchecked; say so instead of passing them.
+            pos, message = root.syntax_errors[name]
+            broken[name] = (
+                pos,
+                f"mfa-guard cannot read this file from here ({message}), so its"
+                " blocks after this point were not checked, although Terraform's"
+                " parser accepts the file",
+            )
     if accepted:
         logger.debug(
             "HCL accepts files tree-sitter or JSON parsing rejects: %s", accepted

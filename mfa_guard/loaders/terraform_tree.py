@@ -14,6 +14,7 @@ evaluation.
 
 from __future__ import annotations
 
+import os
 import posixpath
 from pathlib import Path
 
@@ -54,7 +55,11 @@ class ModuleCall:
 
     @property
     def is_local(self) -> bool:
-        return self.source is not None and self.source.startswith(LOCAL_PREFIXES)
+        # Terraform requires "./" or "../", but tfparse also follows "." and
+        # "..", so they must be checked for cycles too.
+        return self.source is not None and (
+            self.source in (".", "..") or self.source.startswith(LOCAL_PREFIXES)
+        )
 
 
 @record(frozen=False)
@@ -101,12 +106,18 @@ def discover_modules(root: ModuleFiles) -> ModuleTree:
             visits += 1
             if call.child is None or call.child not in tree.modules:
                 continue
-            if call.child == relative or call.child in ancestors:
+            # Compared resolved, so that a symbolic link back to a caller counts.
+            callers = {_resolved(tree, name) for name in (*ancestors, relative)}
+            if _resolved(tree, call.child) in callers:
                 if not any(known is call for known in tree.cycles):
                     tree.cycles.append(call)
                 continue
             pending.append((call.child, (*ancestors, relative)))
     return tree
+
+
+def _resolved(tree: ModuleTree, relative: str) -> str:
+    return os.path.realpath(display_directory(tree.root, relative))
 
 
 def _read_child(tree: ModuleTree, call: ModuleCall) -> None:

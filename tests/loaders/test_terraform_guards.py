@@ -448,3 +448,43 @@ def test_deep_brackets_left_out(tmp_path: Path) -> None:
             "brackets nested too deeply (more than 100 levels); the file was left out",
         ]
     ]
+
+
+def test_module_calling_dot_source(tmp_path: Path) -> None:
+    # Terraform requires "./", but tfparse follows "." into itself forever.
+    output = load_isolated(
+        tmp_path,
+        {"ok.tf": POLICY, "main.tf": 'module "again" {\n  source = "."\n}\n'},
+    )
+
+    assert output["documents"] == ["aws_iam_policy.ok"]
+    assert output["diagnostics"][0][:4] == ["parse-error", "main.tf", 1, 1]
+    assert "module cycle" in output["diagnostics"][0][4]
+
+
+def test_module_calling_link_to_itself(tmp_path: Path) -> None:
+    (tmp_path / "loop").symlink_to(tmp_path, target_is_directory=True)
+    output = load_isolated(
+        tmp_path,
+        {"ok.tf": POLICY, "main.tf": 'module "again" {\n  source = "./loop"\n}\n'},
+    )
+
+    assert output["documents"] == ["aws_iam_policy.ok"]
+    assert output["diagnostics"][0][:4] == ["parse-error", "main.tf", 1, 1]
+    assert "module cycle" in output["diagnostics"][0][4]
+
+
+def test_file_unreadable_past_nul_reported(tmp_path: Path) -> None:
+    output = load_isolated(tmp_path, {"main.tf": "# \0 comment\n" + POLICY})
+
+    assert output["diagnostics"] == [
+        [
+            "parse-error",
+            "main.tf",
+            1,
+            3,
+            "mfa-guard cannot read this file from here (invalid HCL syntax:"
+            " unexpected '\\x00 comment'), so its blocks after this point were not"
+            " checked, although Terraform's parser accepts the file",
+        ]
+    ]
