@@ -45,7 +45,7 @@ class Prefetch:
     """Forked processes that each load one Terraform unit, kept by unit."""
 
     def __init__(self, debug: bool = False) -> None:
-        self._children: dict[Unit, tuple[int, int]] = {}
+        self._children: dict[Unit, tuple[int, int, tuple[Stamp, ...]]] = {}
         self._idled = False
         self._debug = debug
 
@@ -86,15 +86,25 @@ class Prefetch:
         When the child has not finished yet, `idle` runs first, once per
         Prefetch, so that the wait does useful work.
         """
-        child = self._children.pop(unit, None)
+        child = self._children.get(unit)
         if child is None:
             return None
-        pid, reader = child
+        pid, reader, stamps = child
         if idle is not None and not self._idled and not _readable(reader):
             self._idled = True
             idle()
+        # The child stays listed until it is reaped, so that `close` stops it
+        # when the read is interrupted.
         data = _read_all(reader)
         status = _wait(pid)
+        del self._children[unit]
+        if _stamps(unit.path) != stamps:
+            # A file changed after the child started: the result may mix old
+            # and new content, and the cache would file it under the new.
+            logger.debug(
+                "%s changed while it was prefetched; loading it again", unit.name
+            )
+            return None
 
         import pickle
 
@@ -115,21 +125,42 @@ class Prefetch:
 
     def close(self) -> None:
         """Stop and reap the children whose results were not taken."""
-        for pid, reader in self._children.values():
+        for pid, reader, _ in self._children.values():
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
-            os.close(reader)
+            with contextlib.suppress(OSError):
+                os.close(reader)
             _wait(pid)
         self._children.clear()
 
     def _fork(self, unit: Unit) -> None:
+        stamps = _stamps(unit.path)
         reader, writer = os.pipe()
         pid = os.fork()
         if pid == 0:
             os.close(reader)
             _child_main(unit, writer, self._debug)
         os.close(writer)
-        self._children[unit] = (pid, reader)
+        self._children[unit] = (pid, reader, stamps)
+
+
+Stamp = tuple[str, int, int]
+
+
+def _stamps(directory: str) -> tuple[Stamp, ...]:
+    """Return the name, size and modification time of each file in `directory`."""
+    stamps = []
+    try:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                try:
+                    status = entry.stat()
+                except OSError:
+                    continue
+                stamps.append((entry.name, status.st_size, status.st_mtime_ns))
+    except OSError:
+        return ()
+    return tuple(sorted(stamps))
 
 
 def _fork_is_safe() -> bool:
@@ -146,6 +177,7 @@ def _child_main(unit: Unit, writer: int, debug: bool) -> None:
     try:
         # Ctrl-C ends the child quietly; the parent reports the interruption.
         signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         import pickle
 
         warming = _start_parser_warm_up()

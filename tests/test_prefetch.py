@@ -2,9 +2,11 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -51,6 +53,11 @@ if os.environ.get("CRASH_CHILD"):
     def crash(self):
         os.kill(os.getpid(), signal.SIGABRT)
     parallel.Unit.load = crash
+if os.environ.get("SLOW_CHILD"):
+    import time
+    def slow(self):
+        time.sleep(60)
+    parallel.Unit.load = slow
 code = cli.main(sys.argv[1:])
 print(json.dumps({"code": code, "prefetched": started}), file=sys.stderr)
 """
@@ -151,7 +158,7 @@ def test_children_reaped_on_close(module):
             "import os, sys\n"
             "from mfa_guard.prefetch import Prefetch\n"
             "p = Prefetch.start(sys.argv[1:], 2, 1 << 20)\n"
-            "pids = [pid for pid, _ in p._children.values()]\n"
+            "pids = [pid for pid, *_ in p._children.values()]\n"
             "p.close()\n"
             "print(all(not os.path.exists(f'/proc/{pid}') for pid in pids))\n",
             str(module),
@@ -163,3 +170,72 @@ def test_children_reaped_on_close(module):
         check=True,
     )
     assert prefetch.stdout.strip() == "True"
+
+
+def test_interrupted_parent_stops_child(module):
+    env = dict(os.environ, SLOW_CHILD="1")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            RUNNER,
+            "scan",
+            "--jobs",
+            "2",
+            "--no-cache",
+            str(module),
+        ],
+        cwd=REPOSITORY,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        children = _wait_for_children(process.pid)
+        # Only the parent gets the signal, as from `kill -INT`, not Ctrl-C.
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+
+    assert json.loads(err.decode().strip().splitlines()[-1])["code"] == 130
+    assert len(children) == 1
+    assert not Path(f"/proc/{children[0]}").exists()
+
+
+def _wait_for_children(pid):
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = []
+        for task in os.listdir(f"/proc/{pid}/task"):
+            text = Path(f"/proc/{pid}/task/{task}/children").read_text()
+            found.extend(int(child) for child in text.split())
+        if found:
+            # Give the parent time to reach its wait for the child.
+            time.sleep(1.0)
+            return found
+        time.sleep(0.02)
+    raise AssertionError("the prefetch child did not start within 60 seconds")
+
+
+def test_file_changed_during_prefetch_loaded_again(module):
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from mfa_guard.prefetch import Prefetch\n"
+        "p = Prefetch.start(sys.argv[1:], 2, 1 << 20)\n"
+        "(unit,) = p._children\n"
+        "time.sleep(0.05)\n"
+        "path = Path(sys.argv[1])\n"
+        "path.write_text(path.read_text() + '# edited\\n')\n"
+        "print(p.take(unit))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script, str(module)],
+        capture_output=True,
+        text=True,
+        cwd=REPOSITORY,
+        timeout=120,
+        check=True,
+    )
+    assert completed.stdout.strip() == "None"
