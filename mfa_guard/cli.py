@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -476,6 +477,17 @@ def _run_simulate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
@@ -499,8 +511,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "rules": _run_rules,
         "explain": _run_explain,
     }
+    # SIGTERM ends the run like Ctrl-C does, so that worker processes are
+    # stopped and no partial file is left behind.
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         return handlers[args.command](args)
+    except BrokenPipeError:
+        # The reader of the output went away (`mfa-guard rules | head`).
+        _discard_stdout()
+        return EXIT_OK
     except (UsageError, RuleError) as error:
         print(f"mfa-guard: error: {error}", file=sys.stderr)
         return EXIT_USAGE

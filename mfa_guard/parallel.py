@@ -391,6 +391,7 @@ def _worker_main(connection: Connection, state: WorkerState) -> None:
     """
     # The parent handles Ctrl-C and stops the workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if not state.debug:
         from mfa_guard.loaders.terraform_evaluate import quiet_native_errors
 

@@ -1,6 +1,8 @@
 """`mfa-guard scan`: rules other than the headline, bad input and exit codes."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -301,3 +303,22 @@ def test_unresolved_not_action_not_reported_as_lockout(run_scan):
     result = run_scan(path)
     assert result.located() == [("unresolved-policy", 10, 9)]
     assert result.code == 0
+
+
+def test_closed_pipe_ends_quietly():
+    # The reader exits before mfa-guard writes, as `| head` does after it
+    # has read enough.
+    completed = subprocess.run(
+        [
+            "bash",
+            "-c",
+            f"{sys.executable} -m mfa_guard rules | true; echo ${{PIPESTATUS[0]}}",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+        timeout=120,
+        check=False,
+    )
+    assert completed.stdout == "0\n"
+    assert completed.stderr == ""

@@ -371,8 +371,8 @@ def _analyzing(process, jobs):
     return _cpu_seconds(process.pid) > 1.0
 
 
-def _interrupt_when_busy(process, jobs):
-    """Send SIGINT once the scan analyzes units; return its standard error and workers."""
+def _interrupt_when_busy(process, jobs, sent=signal.SIGINT):
+    """Send a signal (SIGINT) once the scan analyzes units; return its standard error and workers."""
     deadline = time.monotonic() + 60
     while not _analyzing(process, jobs):
         assert process.poll() is None, "the scan ended before it could be interrupted"
@@ -380,7 +380,7 @@ def _interrupt_when_busy(process, jobs):
         time.sleep(0.02)
 
     workers = _children(process.pid)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(sent)
     _, err = process.communicate(timeout=30)
     return err.decode(), workers
 
@@ -414,3 +414,31 @@ def test_interrupt_exits_130_without_output(tmp_path, large_tree, jobs):
     assert all(_gone(pid) for pid in workers)
     # The result cache is written only at the end of a scan.
     assert [path.name for path in cache.rglob("*") if path.is_file()] == []
+
+
+def test_terminate_stops_workers(tmp_path, large_tree):
+    output = tmp_path / "out" / "report.json"
+    output.parent.mkdir()
+    env = dict(
+        os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"), PYTHONPATH=str(REPOSITORY)
+    )
+    command = [sys.executable, "-m", "mfa_guard", "scan", str(large_tree)]
+    command += ["--jobs", "2", "--output", str(output)]
+
+    process = subprocess.Popen(
+        command,
+        env=env,
+        cwd=REPOSITORY,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        err, workers = _interrupt_when_busy(process, "2", signal.SIGTERM)
+    finally:
+        process.kill()
+
+    assert process.returncode == 128 + signal.SIGTERM
+    assert "Traceback" not in err
+    assert list(output.parent.iterdir()) == []
+    assert len(workers) == 2
+    assert all(_gone(pid) for pid in workers)
