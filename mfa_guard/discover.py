@@ -33,6 +33,9 @@ SKIPPED_DIRECTORIES = frozenset(
         ".tox",
     }
 )
+# The skip reason of a file that an exclude pattern matches.
+EXCLUDED = "excluded by configuration"
+
 EXTENSIONS = (".tf.json", ".tf", ".json", ".yaml", ".yml", ".template")
 TERRAFORM_EXTENSIONS = (".tf", ".tf.json")
 
@@ -235,7 +238,7 @@ def discover(paths: Sequence[str], excludes: Iterable[str] = ()) -> Discovery:
 
     def add(path: str) -> None:
         if excluded is not None and excluded(path):
-            discovery.skipped.append((path, "excluded by configuration"))
+            discovery.skipped.append((path, EXCLUDED))
             return
         key = os.path.normcase(os.path.normpath(path))
         if key not in seen:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from mfa_guard.discover import discover
+from mfa_guard.discover import EXCLUDED, discover
 from mfa_guard.loaders.base import LoadResult
 from mfa_guard.loaders.dispatch import DEFAULT_MAX_BYTES
 from mfa_guard.model import (
@@ -169,9 +170,27 @@ def scan(
         result.documents += report.documents
         result.unresolved.extend(report.unresolved)
         findings.update(report.findings)
-    result.findings = _deduplicate(findings)
+    result.findings = _deduplicate(_without_excluded(findings, discovery.skipped))
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _without_excluded(
+    findings: set[Finding], skipped: Sequence[tuple[str, str]]
+) -> set[Finding]:
+    """Drop the findings in excluded files.
+
+    A Terraform module is evaluated with all its files, so an excluded
+    file of a module that is scanned can still produce findings.
+    """
+    excluded = {_path_key(path) for path, reason in skipped if reason == EXCLUDED}
+    if not excluded:
+        return findings
+    return {finding for finding in findings if _path_key(finding.path) not in excluded}
+
+
+def _path_key(path: str) -> str:
+    return os.path.normcase(os.path.normpath(path))
 
 
 def collect_documents(

@@ -169,3 +169,32 @@ def test_child_module_without_input_only_unresolved(run_scan, tmp_path):
     assert [f["rule_name"] for f in run.findings] == ["unresolved-policy"]
     assert run.findings[0]["path"] == str(tmp_path / "mfa" / "main.tf")
     assert "module.mfa.aws_iam_policy.require_mfa" in run.findings[0]["message"]
+
+
+BOOL_DENY = (
+    'resource "aws_iam_policy" "deny" {\n'
+    '  policy = jsonencode({ Statement = [{ Effect = "Deny", Action = "ec2:*",'
+    ' Resource = "*", Condition = { Bool = { "aws:MultiFactorAuthPresent" = "false" } } }] })\n'
+    "}\n"
+)
+
+
+def test_excluded_file_of_module_not_reported(run_scan, tmp_path):
+    write_tree(
+        tmp_path,
+        {
+            "iam/main.tf": BOOL_DENY,
+            "iam/legacy.tf": BOOL_DENY.replace('"deny"', '"old"'),
+        },
+    )
+    every = run_scan(tmp_path)
+    excluded = run_scan("--exclude", "legacy.tf", tmp_path)
+
+    assert sorted(Path(f["path"]).name for f in every.findings) == [
+        "legacy.tf",
+        "main.tf",
+    ]
+    assert [
+        (f["rule_name"], Path(f["path"]).name, f["line"], f["column"])
+        for f in excluded.findings
+    ] == [("access-key-bypass", "main.tf", 2, 105)]
