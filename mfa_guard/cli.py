@@ -74,6 +74,13 @@ def _add_speed_options(parser: argparse.ArgumentParser) -> None:
         type=_positive_int,
         help="skip files larger than BYTES and list them with --verbose (default: the configuration's max-file-size, else 10485760)",
     )
+    parser.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=_positive_int,
+        default=DEFAULT_TIMEOUT,
+        help=f"report a file or Terraform module that takes longer than SECONDS to load and analyze as not checked, and go on (default: {DEFAULT_TIMEOUT}; needs --jobs 2 or more, or a single Terraform file)",
+    )
 
 
 def _add_fix_options(parser: argparse.ArgumentParser) -> None:
@@ -289,7 +296,9 @@ def _run_scan(args: argparse.Namespace) -> int:
         # Before the engine is imported, so that the two overlap.
         max_bytes = args.max_file_size or DEFAULT_MAX_BYTES
         jobs = args.jobs or default_jobs()
-        prefetch = Prefetch.start(args.paths, jobs, max_bytes, args.debug)
+        prefetch = Prefetch.start(
+            args.paths, jobs, max_bytes, args.debug, timeout=args.timeout
+        )
     try:
         return _scan_and_report(args, prefetch)
     finally:
@@ -321,6 +330,7 @@ def _scan_and_report(args: argparse.Namespace, prefetch: Prefetch | None) -> int
             jobs=args.jobs or default_jobs(),
             cache=cache,
             prefetch=prefetch,
+            timeout=args.timeout,
         )
         if result.missing:
             raise UsageError(f"path not found: {', '.join(result.missing)}")
@@ -475,6 +485,11 @@ def _run_simulate(args: argparse.Namespace) -> int:
     )
     sys.stdout.write(output)
     return EXIT_OK
+
+
+# Seconds one unit may take in a worker or prefetch process. The slowest
+# module of the benchmark tree takes well under one second.
+DEFAULT_TIMEOUT = 120
 
 
 def _terminate(signum: int, frame: object) -> None:

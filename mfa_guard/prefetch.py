@@ -26,6 +26,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -44,18 +45,27 @@ CRASHED = "crashed"
 class Prefetch:
     """Forked processes that each load one Terraform unit, kept by unit."""
 
-    def __init__(self, debug: bool = False) -> None:
+    def __init__(self, debug: bool = False, timeout: float | None = None) -> None:
         self._children: dict[Unit, tuple[int, int, tuple[Stamp, ...]]] = {}
         self._idled = False
         self._debug = debug
+        self._timeout = timeout
+        self._started = time.monotonic()
 
     @classmethod
     def start(
-        cls, paths: Sequence[str], jobs: int, max_bytes: int, debug: bool = False
+        cls,
+        paths: Sequence[str],
+        jobs: int,
+        max_bytes: int,
+        debug: bool = False,
+        timeout: float | None = None,
     ) -> Prefetch | None:
         """Fork a loader for each Terraform module among `paths`, or return None when that does not pay.
 
-        With `debug`, the children keep tfparse's own error output.
+        With `debug`, the children keep tfparse's own error output. A child
+        still loading `timeout` seconds after the start is stopped, and its
+        module is reported as not checked.
         """
         if jobs <= 1 or not _fork_is_safe():
             return None
@@ -73,7 +83,7 @@ class Prefetch:
         if not units or len(units) > jobs:
             return None
 
-        prefetch = cls(debug)
+        prefetch = cls(debug, timeout)
         for unit in units:
             prefetch._fork(unit)
         return prefetch
@@ -93,14 +103,23 @@ class Prefetch:
         if idle is not None and not self._idled and not _readable(reader):
             self._idled = True
             idle()
+        if not self._wait_readable(reader):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+            _wait(pid)
+            os.close(reader)
+            del self._children[unit]
+            reason = f"loading took longer than {self._timeout:g} seconds"
+            logger.warning("%s: %s; its process was stopped", unit.name, reason)
+            return (CRASHED, reason)
         # The child stays listed until it is reaped, so that `close` stops it
         # when the read is interrupted.
         data = _read_all(reader)
         status = _wait(pid)
         del self._children[unit]
         if _stamps(unit.path) != stamps:
-            # A file changed after the child started: the result may mix old
-            # and new content, and the cache would file it under the new.
+            # A file changed after the child started, so the result may mix
+            # old and new content, which the cache would store under the new.
             logger.debug(
                 "%s changed while it was prefetched; loading it again", unit.name
             )
@@ -122,6 +141,16 @@ class Prefetch:
             return (CRASHED, f"loading it failed: {value}")
         loaded: LoadResult = value
         return loaded
+
+    def _wait_readable(self, reader: int) -> bool:
+        """Wait until the child's result can be read. Return False when the timeout passes first."""
+        if self._timeout is None:
+            return True
+        import select
+
+        left = self._timeout - (time.monotonic() - self._started)
+        ready, _, _ = select.select([reader], [], [], max(0.0, left))
+        return bool(ready)
 
     def close(self) -> None:
         """Stop and reap the children whose results were not taken."""
@@ -172,7 +201,7 @@ def _fork_is_safe() -> bool:
 
 
 def _child_main(unit: Unit, writer: int, debug: bool) -> None:
-    """Load `unit`, send the result through `writer` and end the process; never returns."""
+    """Load `unit`, send the result through `writer` and end the process. Never returns."""
     code = 0
     try:
         # Ctrl-C ends the child quietly; the parent reports the interruption.

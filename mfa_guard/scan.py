@@ -143,13 +143,15 @@ def scan(
     jobs: int = 1,
     cache: ResultCache | None = None,
     prefetch: Prefetch | None = None,
+    timeout: float | None = None,
 ) -> ScanResult:
     """Discover, load and analyze every file under `paths`.
 
     `jobs` is the number of worker processes (1 runs every unit in this
     process), `cache` reuses the reports of unchanged units and `prefetch`
     supplies units already loaded by forked processes. None of them
-    changes the result.
+    changes the result. `timeout` is the most seconds one unit may take in
+    a worker process before it is reported as not checked.
     """
     # Imported here because mfa_guard.parallel imports this module.
     from mfa_guard.parallel import analyze_units, make_units

@@ -43,8 +43,8 @@ from mfa_guard import cli, prefetch, parallel
 started = []
 original = prefetch.Prefetch.start.__func__
 
-def start(cls, *args):
-    result = original(cls, *args)
+def start(cls, *args, **kwargs):
+    result = original(cls, *args, **kwargs)
     started.append(result is not None)
     return result
 
@@ -239,3 +239,25 @@ def test_file_changed_during_prefetch_loaded_again(module):
         check=True,
     )
     assert completed.stdout.strip() == "None"
+
+
+def test_slow_child_stopped_at_timeout(module):
+    env = dict(os.environ, SLOW_CHILD="1")
+    completed = subprocess.run(
+        [
+            *(sys.executable, "-c", RUNNER, "scan", "--format", "json"),
+            *("--jobs", "2", "--no-cache", "--timeout", "1", str(module)),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPOSITORY,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    report = json.loads(completed.stdout)
+
+    assert located(report) == [("parse-error", 1, 1)]
+    assert report["findings"][0]["message"] == (
+        "not checked: loading took longer than 1 seconds"
+    )
