@@ -144,7 +144,13 @@ class ResultCache:
             return None
         try:
             return decode_entry(payload)
-        except (ValueError, KeyError, TypeError, AttributeError) as error:
+        except (
+            ValueError,
+            KeyError,
+            TypeError,
+            AttributeError,
+            RecursionError,
+        ) as error:
             logger.debug("ignoring unreadable cache entry %s: %s", key, error)
             self.store.discard(key)
             return None

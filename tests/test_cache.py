@@ -222,6 +222,7 @@ def test_fingerprint_covers_rules_and_settings(tmp_path, rules):
         HEADER.encode() + b"\n%(key)s []\n",
         b"mfa-guard result cache 1\n%(key)s {}\n",
         HEADER.encode() + b"\n%(key)s \xff\xfe\n",
+        HEADER.encode() + b"\n%(key)s " + b"[" * 100_000 + b"]" * 100_000 + b"\n",
     ],
 )
 def test_damaged_shard_ignored(tmp_path, analyzer, cache, counted, damage):

@@ -96,7 +96,13 @@ class _Parser:
             number = match.group()
             if match.group(1) or match.group(2):
                 return float(number), match.end()
-            return int(number), match.end()
+            try:
+                return int(number), match.end()
+            except ValueError:
+                # Python converts at most 4,300 digits (sys.int_info).
+                raise self.fail(
+                    f"number with {len(number):,} digits is too long", offset
+                ) from None
         raise self.fail(f"unexpected character {char!r}", offset)
 
     def string(self, offset: int) -> tuple[str, int]:

@@ -73,6 +73,13 @@ def test_deep_nesting_rejected():
         parse_json("[" * depth + "]" * depth)
 
 
+def test_number_too_long_rejected():
+    with pytest.raises(JsonError) as raised:
+        parse_json('{"Version": ' + "1" * 5000 + "}")
+    assert (raised.value.line, raised.value.column) == (1, 13)
+    assert raised.value.message == "number with 5,000 digits is too long"
+
+
 def test_crlf_line_numbers():
     value = parse_json('{\r\n  "a": [\r\n    1\r\n  ]\r\n}').value
     assert value.key_pos["a"][:2] == (2, 3)
