@@ -205,7 +205,7 @@ def test_text_output_format(tmp_path, capsys, monkeypatch):
     )
     assert lines[1].startswith("    fix: exempt")
     assert lines[-1].startswith(
-        "1 finding (1 error, 0 warning, 0 info) in 1 files with 1 policies"
+        "1 finding (1 error, 0 warning, 0 info) in 1 file with 1 policy"
     )
 
 

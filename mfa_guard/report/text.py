@@ -42,13 +42,20 @@ def format_summary(
     parts = [
         f"{counts[severity]} {severity}" for severity in sorted(Severity, reverse=True)
     ]
-    noun = "finding" if len(findings) == 1 else "findings"
-    summary = f"{len(findings)} {noun} ({', '.join(parts)}) in {files} files with {policies} policies"
+    summary = (
+        f"{_count(len(findings), 'finding', 'findings')} ({', '.join(parts)})"
+        f" in {_count(files, 'file', 'files')}"
+        f" with {_count(policies, 'policy', 'policies')}"
+    )
     if suppressed:
         summary += f", {suppressed} suppressed"
     if baselined:
         summary += f", {baselined} in the baseline"
     return f"{summary}, {seconds:.2f} s"
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
 
 
 def render(
