@@ -240,7 +240,8 @@ def discover(paths: Sequence[str], excludes: Iterable[str] = ()) -> Discovery:
         if excluded is not None and excluded(path):
             discovery.skipped.append((path, EXCLUDED))
             return
-        key = os.path.normcase(os.path.normpath(path))
+        # By absolute path, so that `x.json` and `/repo/x.json` are one file.
+        key = os.path.normcase(os.path.abspath(path))
         if key not in seen:
             seen.add(key)
             discovery.paths.append(path)

@@ -126,6 +126,12 @@ def test_explicit_file_normalized(tmp_path, monkeypatch):
     assert discover(["./x.json"]).paths == ["x.json"]
 
 
+def test_relative_and_absolute_listed_once(tmp_path, monkeypatch):
+    write(tmp_path / "x.json")
+    monkeypatch.chdir(tmp_path)
+    assert discover(["x.json", str(tmp_path / "x.json")]).paths == ["x.json"]
+
+
 def test_overlapping_arguments_listed_once(tmp_path):
     write(tmp_path / "a.json")
     write(tmp_path / "sub" / "b.json")
