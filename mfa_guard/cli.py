@@ -374,13 +374,20 @@ def _apply_fixes(
 
 
 def _run_init(args: argparse.Namespace) -> int:
-    from mfa_guard.config import CONFIG_NAME, STARTER
+    from mfa_guard.config import CONFIG_NAME, STARTER, checkout_root
 
     target = Path(CONFIG_NAME)
     if target.exists() and not args.force:
         raise UsageError(f"{CONFIG_NAME} already exists; pass --force to overwrite it")
     target.write_text(STARTER, encoding="utf-8")
     print(f"wrote {CONFIG_NAME}")
+    root = checkout_root(Path.cwd())
+    if root is not None and root != Path.cwd().absolute():
+        print(
+            f"note: scans read {root / CONFIG_NAME}, the file at the root of this"
+            f" git checkout; move the file there or pass --config {target.absolute()}",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 

@@ -229,14 +229,18 @@ def find_config(start: Path) -> Path | None:
     for it costs a few `stat` calls, where running `git rev-parse` cost a
     process start on every scan.
     """
-    start = start.absolute()
-    root = start
-    for folder in (start, *start.parents):
-        if (folder / ".git").exists():
-            root = folder
-            break
+    root = checkout_root(start) or start.absolute()
     candidate = root / CONFIG_NAME
     return candidate if candidate.is_file() else None
+
+
+def checkout_root(start: Path) -> Path | None:
+    """Return the nearest of `start` and its parents that contains `.git`, or None."""
+    start = start.absolute()
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
 
 
 STARTER = """\

@@ -155,3 +155,22 @@ def test_init_writes_starter(tmp_path, monkeypatch, capsys):
     assert main(["init"]) == 2
     assert "already exists" in capsys.readouterr().err
     assert main(["init", "--force"]) == 0
+
+
+def test_init_in_subfolder_names_root(tmp_path, monkeypatch, capsys):
+    (tmp_path / ".git").mkdir()
+    sub = tmp_path / "infra"
+    sub.mkdir()
+    monkeypatch.chdir(sub)
+    assert main(["init"]) == 0
+    assert capsys.readouterr().err == (
+        f"note: scans read {tmp_path / '.mfa-guard.yaml'}, the file at the root of this"
+        f" git checkout; move the file there or pass --config {sub / '.mfa-guard.yaml'}\n"
+    )
+
+
+def test_init_at_root_prints_no_note(tmp_path, monkeypatch, capsys):
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert main(["init"]) == 0
+    assert capsys.readouterr().err == ""
