@@ -150,26 +150,29 @@ def test_more_modules_than_jobs_not_prefetched(tmp_path):
     assert Prefetch.start(paths, 2, 1 << 20) is None
 
 
-def test_children_reaped_on_close(module):
-    prefetch = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import os, sys\n"
-            "from mfa_guard.prefetch import Prefetch\n"
-            "p = Prefetch.start(sys.argv[1:], 2, 1 << 20)\n"
-            "pids = [pid for pid, *_ in p._children.values()]\n"
-            "p.close()\n"
-            "print(all(not os.path.exists(f'/proc/{pid}') for pid in pids))\n",
-            str(module),
-        ],
+def run_python(script, *arguments):
+    """Run `script` in a fresh interpreter, where forking is allowed; return its standard output."""
+    completed = subprocess.run(
+        [sys.executable, "-c", script, *map(str, arguments)],
         capture_output=True,
         text=True,
         cwd=REPOSITORY,
         timeout=120,
         check=True,
     )
-    assert prefetch.stdout.strip() == "True"
+    return completed.stdout.strip()
+
+
+def test_children_reaped_on_close(module):
+    script = (
+        "import os, sys\n"
+        "from mfa_guard.prefetch import Prefetch\n"
+        "p = Prefetch.start(sys.argv[1:], 2, 1 << 20)\n"
+        "pids = [pid for pid, *_ in p._children.values()]\n"
+        "p.close()\n"
+        "print(all(not os.path.exists(f'/proc/{pid}') for pid in pids))\n"
+    )
+    assert run_python(script, module) == "True"
 
 
 def test_interrupted_parent_stops_child(module):
@@ -230,15 +233,7 @@ def test_file_changed_during_prefetch_loaded_again(module):
         "path.write_text(path.read_text() + '# edited\\n')\n"
         "print(p.take(unit))\n"
     )
-    completed = subprocess.run(
-        [sys.executable, "-c", script, str(module)],
-        capture_output=True,
-        text=True,
-        cwd=REPOSITORY,
-        timeout=120,
-        check=True,
-    )
-    assert completed.stdout.strip() == "None"
+    assert run_python(script, module) == "None"
 
 
 def test_slow_child_stopped_at_timeout(module):
