@@ -374,7 +374,8 @@ def _apply_fixes(
 
 
 def _run_init(args: argparse.Namespace) -> int:
-    from mfa_guard.config import CONFIG_NAME, STARTER, checkout_root
+    from mfa_guard.checkout import checkout_root
+    from mfa_guard.config import CONFIG_NAME, STARTER
 
     target = Path(CONFIG_NAME)
     if target.exists() and not args.force:
@@ -382,9 +383,9 @@ def _run_init(args: argparse.Namespace) -> int:
     target.write_text(STARTER, encoding="utf-8")
     print(f"wrote {CONFIG_NAME}")
     root = checkout_root(Path.cwd())
-    if root is not None and root != Path.cwd().absolute():
+    if root is not None and Path(root) != Path.cwd().absolute():
         print(
-            f"note: scans read {root / CONFIG_NAME}, the file at the root of this"
+            f"note: scans read {Path(root) / CONFIG_NAME}, the file at the root of this"
             f" git checkout; move the file there or pass --config {target.absolute()}",
             file=sys.stderr,
         )
@@ -504,7 +505,7 @@ def _terminate(signum: int, frame: object) -> None:
 
 
 def _discard_stdout() -> None:
-    """Point stdout at /dev/null, so that flushing it at exit cannot fail again."""
+    """Point stdout at /dev/null, so that the flush at exit does not raise BrokenPipeError again."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     os.close(devnull)

@@ -11,6 +11,7 @@ import datetime
 from pathlib import Path
 from typing import Any
 
+from mfa_guard.checkout import checkout_root
 from mfa_guard.errors import UsageError
 from mfa_guard.loaders.positions import key_position, position_of
 from mfa_guard.model import Severity
@@ -230,17 +231,8 @@ def find_config(start: Path) -> Path | None:
     process start on every scan.
     """
     root = checkout_root(start) or start.absolute()
-    candidate = root / CONFIG_NAME
+    candidate = Path(root) / CONFIG_NAME
     return candidate if candidate.is_file() else None
-
-
-def checkout_root(start: Path) -> Path | None:
-    """Return the nearest of `start` and its parents that contains `.git`, or None."""
-    start = start.absolute()
-    for folder in (start, *start.parents):
-        if (folder / ".git").exists():
-            return folder
-    return None
 
 
 STARTER = """\

@@ -17,6 +17,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
+from mfa_guard.checkout import checkout_root
 from mfa_guard.records import field, record
 
 logger = logging.getLogger(__name__)
@@ -75,14 +76,7 @@ def _inside_git_checkout(directory: str) -> bool:
     """
     if "GIT_DIR" in os.environ:
         return True
-    current = os.path.abspath(directory)
-    while True:
-        if os.path.lexists(os.path.join(current, ".git")):
-            return True
-        parent = os.path.dirname(current)
-        if parent == current:
-            return False
-        current = parent
+    return checkout_root(directory) is not None
 
 
 def _git_visible_files(directory: str) -> set[str] | None:

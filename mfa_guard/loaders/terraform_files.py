@@ -11,12 +11,12 @@ limit are read, because opening a named pipe or a device such as
 
 from __future__ import annotations
 
-import functools
 import os
 import stat
 from collections.abc import Iterable
 from pathlib import Path
 
+from mfa_guard.checkout import checkout_root
 from mfa_guard.loaders.dispatch import DEFAULT_MAX_BYTES
 from mfa_guard.loaders.hcl_source import SourceFile, read_source
 
@@ -28,24 +28,10 @@ class FileRejected(Exception):
 def repository_roots(directory: Path, module_directories: Iterable[Path]) -> list[Path]:
     """Return the resolved directories whose files a configuration may name."""
     resolved = directory.resolve()
-    root = _checkout_root(resolved)
+    root = checkout_root(resolved)
     if root is not None:
-        return [root]
+        return [Path(root)]
     return [resolved, *(path.resolve() for path in module_directories)]
-
-
-@functools.lru_cache(maxsize=1024)
-def _checkout_root(directory: Path) -> Path | None:
-    """Return the nearest of `directory` and its parents that contains `.git`.
-
-    Cached by folder, so that the modules of one repository share the
-    lookups of their common parents.
-    """
-    if (directory / ".git").exists():
-        return directory
-    if directory.parent == directory:
-        return None
-    return _checkout_root(directory.parent)
 
 
 def check_regular_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
