@@ -243,7 +243,7 @@ def measure_checkov(tree: Path, work: Path, runs: int) -> Measurement | None:
 def pick_samples(tree: Path) -> dict[str, Path]:
     """Pick one JSON policy, one CloudFormation YAML template and one Terraform file.
 
-    Each holds an MFA policy with a planted mistake, so that the hook run
+    Each contains an MFA policy with a planted mistake, so that the hook run
     does all of its work: every rule runs and a finding is reported.
     """
     planted = [entry for entry in read_manifest(tree) if entry.mfa and entry.expected]

@@ -300,13 +300,14 @@ def _analyze_uncached(
     timeout: float | None,
     prefetch: Prefetch | None = None,
 ) -> list[UnitReport]:
-    taken: dict[int, UnitReport] = {}
+    prefetched: dict[int, UnitReport] = {}
     if prefetch is not None:
-        taken = _take_prefetched(units, analyzer, prefetch)
-    rest = [unit for index, unit in enumerate(units) if index not in taken]
+        prefetched = _take_prefetched(units, analyzer, prefetch)
+    rest = [unit for index, unit in enumerate(units) if index not in prefetched]
     reports = iter(_analyze_here_or_in_workers(rest, analyzer, jobs, debug, timeout))
     return [
-        taken[index] if index in taken else next(reports) for index in range(len(units))
+        prefetched[index] if index in prefetched else next(reports)
+        for index in range(len(units))
     ]
 
 
@@ -315,16 +316,16 @@ def _take_prefetched(
 ) -> dict[int, UnitReport]:
     from mfa_guard.prefetch import CRASHED
 
-    taken: dict[int, UnitReport] = {}
+    reports: dict[int, UnitReport] = {}
     for index, unit in enumerate(units):
         result = prefetch.take(unit, idle=analyzer.warm_up)
         if result is None:
             continue
         if isinstance(result, tuple) and result[0] == CRASHED:
-            taken[index] = failed_unit_report(unit, analyzer, result[1])
+            reports[index] = failed_unit_report(unit, analyzer, result[1])
         elif isinstance(result, LoadResult):
-            taken[index] = report_loaded(unit, result, analyzer)
-    return taken
+            reports[index] = report_loaded(unit, result, analyzer)
+    return reports
 
 
 def _analyze_here_or_in_workers(

@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 @record(frozen=False)
 class ScanResult:
-    """What a scan found, and which files it read and skipped.
+    """The findings of a scan, and the files it read and skipped.
 
     `comments` maps every file of the units the scan read that can contain
     suppression comments to the suppressions it contains.

@@ -185,7 +185,7 @@ def _report_root_problems(
             broken[name] = root.syntax_errors[name]
         else:
             # The blocks after the error are not in the syntax tree, so their
-            # policies would go unchecked; say so instead of passing them.
+            # policies would go unchecked. Report the file instead of passing it.
             pos, message = root.syntax_errors[name]
             broken[name] = (
                 pos,

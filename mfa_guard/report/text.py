@@ -54,8 +54,8 @@ def format_summary(
     return f"{summary}, {seconds:.2f} s"
 
 
-def _count(number: int, one: str, many: str) -> str:
-    return f"{number} {one if number == 1 else many}"
+def _count(number: int, singular: str, plural: str) -> str:
+    return f"{number} {singular if number == 1 else plural}"
 
 
 def render(
