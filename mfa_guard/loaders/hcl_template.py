@@ -59,6 +59,20 @@ class TextUnit:
     opaque: bool = False
 
 
+@record(frozen=False)
+class Decoded:
+    """Decoded template characters, with the source offset and kind of each.
+
+    `origins[i]` is the source offset of `text[i]`, and `opaque[i]` is 1
+    when that character belongs to an interpolation or directive, which is
+    copied as written.
+    """
+
+    text: str
+    origins: list[int]
+    opaque: bytearray
+
+
 def template_text(node: Node, source: SourceFile) -> TemplateText | None:
     """Rebuild the text of a heredoc, a quoted template or a string literal node."""
     if node.type == "heredoc_template":
@@ -83,10 +97,10 @@ def _heredoc_text(node: Node, source: SourceFile) -> TemplateText | None:
         body_end -= 1
 
     opaque = _opaque_ranges(children, source)
-    units = literal_units(source, body_start, body_end, opaque, backslashes=False)
+    decoded = decode_literal(source, body_start, body_end, opaque, backslashes=False)
     if children[0].type == "heredoc_start" and source.node_text(children[0]) == "<<-":
-        units = _dedent(units)
-    return _assemble(units, body_end, children)
+        decoded = _dedent(decoded)
+    return _assemble(decoded, body_end, children)
 
 
 def _quoted_text(node: Node, source: SourceFile) -> TemplateText:
@@ -96,8 +110,8 @@ def _quoted_text(node: Node, source: SourceFile) -> TemplateText:
     if children[-1].type != "quoted_template_end":
         end = source.node_range(node)[1]
     opaque = _opaque_ranges(children, source)
-    units = literal_units(source, start, end, opaque, backslashes=True)
-    return _assemble(units, end, children)
+    decoded = decode_literal(source, start, end, opaque, backslashes=True)
+    return _assemble(decoded, end, children)
 
 
 def _opaque_ranges(children: list[Node], source: SourceFile) -> dict[int, int]:
@@ -109,6 +123,59 @@ def _opaque_ranges(children: list[Node], source: SourceFile) -> dict[int, int]:
     return ranges
 
 
+def decode_literal(
+    source: SourceFile,
+    start: int,
+    end: int,
+    opaque: dict[int, int],
+    *,
+    backslashes: bool,
+) -> Decoded:
+    """Decode the source text between two offsets into template characters.
+
+    `opaque` maps the start offset of each interpolation or directive to its
+    end, and those ranges are copied unchanged. `backslashes` enables the
+    escapes of quoted strings, which heredocs and template files do not have.
+    Runs of plain characters are copied as slices, so a string without
+    escapes costs a few list operations, not one object per character.
+    """
+    text = source.text
+    special = _SPECIAL_WITH_BACKSLASH if backslashes else _SPECIAL
+    pieces: list[str] = []
+    origins: list[int] = []
+    kinds = bytearray()
+    offset = start
+    while offset < end:
+        if offset in opaque:
+            stop = opaque[offset]
+            pieces.append(text[offset:stop])
+            origins.extend(range(offset, stop))
+            kinds.extend(b"\x01" * (stop - offset))
+            offset = stop
+            continue
+
+        if text.startswith(_TEMPLATE_ESCAPES, offset):
+            char, length = text[offset], 2
+        elif backslashes and text[offset] == "\\":
+            char, length = _backslash_escape(text, offset)
+        else:
+            # Copy the plain characters up to the next one that may start an
+            # escape or an interpolation (every opaque range starts with $ or %).
+            match = special.search(text, offset + 1, end)
+            stop = end if match is None else match.start()
+            pieces.append(text[offset:stop])
+            origins.extend(range(offset, stop))
+            kinds.extend(bytes(stop - offset))
+            offset = stop
+            continue
+
+        pieces.append(char)
+        origins.append(offset)
+        kinds.append(0)
+        offset += length
+    return Decoded("".join(pieces), origins, kinds)
+
+
 def literal_units(
     source: SourceFile,
     start: int,
@@ -117,41 +184,14 @@ def literal_units(
     *,
     backslashes: bool,
 ) -> list[TextUnit]:
-    """Decode the source text between two offsets into template characters.
-
-    `opaque` maps the start offset of each interpolation or directive to its
-    end, and those ranges are copied unchanged. `backslashes` enables the
-    escapes of quoted strings, which heredocs and template files do not have.
-    """
-    text = source.text
-    special = _SPECIAL_WITH_BACKSLASH if backslashes else _SPECIAL
-    units: list[TextUnit] = []
-    offset = start
-    while offset < end:
-        if offset in opaque:
-            stop = opaque[offset]
-            units.extend(TextUnit(text[i], i, True) for i in range(offset, stop))
-            offset = stop
-            continue
-
-        if text.startswith(_TEMPLATE_ESCAPES, offset):
-            units.append(TextUnit(text[offset], offset))
-            offset += 2
-            continue
-
-        if backslashes and text[offset] == "\\":
-            char, length = _backslash_escape(text, offset)
-            units.append(TextUnit(char, offset))
-            offset += length
-            continue
-
-        # Copy the plain characters up to the next one that may start an
-        # escape or an interpolation (every opaque range starts with $ or %).
-        match = special.search(text, offset + 1, end)
-        stop = end if match is None else match.start()
-        units.extend([TextUnit(text[i], i) for i in range(offset, stop)])
-        offset = stop
-    return units
+    """Decode like `decode_literal`, one TextUnit per character."""
+    decoded = decode_literal(source, start, end, opaque, backslashes=backslashes)
+    return [
+        TextUnit(char, origin, bool(kind))
+        for char, origin, kind in zip(
+            decoded.text, decoded.origins, decoded.opaque, strict=True
+        )
+    ]
 
 
 def _backslash_escape(text: str, offset: int) -> tuple[str, int]:
@@ -173,53 +213,69 @@ def _backslash_escape(text: str, offset: int) -> tuple[str, int]:
     return "\\", 1
 
 
-def _dedent(units: list[TextUnit]) -> list[TextUnit]:
+def _dedent(decoded: Decoded) -> Decoded:
     """Remove the indentation common to all lines, as Terraform does for `<<-`.
 
     Lines that contain only spaces and tabs neither count towards the common
     indentation nor lose any of theirs (checked against tfparse 0.6.22). An
     interpolation at the start of a line counts as text.
     """
-    lines = _split_lines(units)
-    widths = [_indent_width(line) for line in lines if not _is_blank(line)]
+    lines = _line_ranges(decoded)
+    widths = [
+        _indent_width(decoded, start, end)
+        for start, end in lines
+        if not _is_blank(decoded, start, end)
+    ]
     if not widths:
-        return units
+        return decoded
     common = min(widths)
 
-    result: list[TextUnit] = []
-    for line in lines:
-        result.extend(line if _is_blank(line) else line[common:])
-    return result
+    pieces: list[str] = []
+    origins: list[int] = []
+    kinds = bytearray()
+    for start, end in lines:
+        if not _is_blank(decoded, start, end):
+            start += common
+        pieces.append(decoded.text[start:end])
+        origins.extend(decoded.origins[start:end])
+        kinds.extend(decoded.opaque[start:end])
+    return Decoded("".join(pieces), origins, kinds)
 
 
-def _split_lines(units: list[TextUnit]) -> list[list[TextUnit]]:
-    lines: list[list[TextUnit]] = [[]]
-    for unit in units:
-        lines[-1].append(unit)
-        if unit.char == "\n" and not unit.opaque:
-            lines.append([])
-    return lines
+def _line_ranges(decoded: Decoded) -> list[tuple[int, int]]:
+    """Return (start, end) of each line, its newline included.
+
+    A newline inside an interpolation does not end a line.
+    """
+    text = decoded.text
+    ranges = []
+    start = 0
+    newline = text.find("\n")
+    while newline >= 0:
+        if not decoded.opaque[newline]:
+            ranges.append((start, newline + 1))
+            start = newline + 1
+        newline = text.find("\n", newline + 1)
+    ranges.append((start, len(text)))
+    return ranges
 
 
-def _is_blank(line: list[TextUnit]) -> bool:
-    return all(not unit.opaque and unit.char in " \t\n" for unit in line)
+def _is_blank(decoded: Decoded, start: int, end: int) -> bool:
+    # An interpolation starts with $ or %, so a line with one is never blank,
+    # and indentation never includes one.
+    return not decoded.text[start:end].strip(" \t\n")
 
 
-def _indent_width(line: list[TextUnit]) -> int:
-    width = 0
-    for unit in line:
-        if unit.opaque or unit.char not in " \t":
-            break
-        width += 1
-    return width
+def _indent_width(decoded: Decoded, start: int, end: int) -> int:
+    line = decoded.text[start:end]
+    return len(line) - len(line.lstrip(" \t"))
 
 
-def _assemble(units: list[TextUnit], end: int, children: list[Node]) -> TemplateText:
-    text = "".join(unit.char for unit in units)
-    origins = [unit.origin for unit in units]
+def _assemble(decoded: Decoded, end: int, children: list[Node]) -> TemplateText:
+    origins = decoded.origins
     origins.append(end)
     parts = [child for child in children if child.type in _OPAQUE_PARTS]
-    return TemplateText(text, origins, parts)
+    return TemplateText(decoded.text, origins, parts)
 
 
 class _PositionMapper:

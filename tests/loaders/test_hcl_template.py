@@ -8,10 +8,13 @@ from mfa_guard.loaders.hcl_template import (
     _TEMPLATE_ESCAPES,
     TextUnit,
     _backslash_escape,
+    _dedent,
+    decode_literal,
     literal_units,
 )
 
 PLAIN = st.text(alphabet=st.sampled_from(list('ab$%{}\\"n u0é')), max_size=12)
+INDENTED = st.text(alphabet=st.sampled_from(list(" \t\nab$")), max_size=12)
 INTERPOLATION = st.sampled_from(["${var.x}", "%{ if a }", "${b}"])
 
 
@@ -39,13 +42,37 @@ def reference_units(text, start, end, opaque, backslashes):
     return units
 
 
-@given(
-    parts=st.lists(
-        st.one_of(PLAIN, INTERPOLATION.map(lambda text: (text,))), max_size=8
-    ),
-    backslashes=st.booleans(),
-)
-def test_literal_units_match_reference(parts, backslashes):
+def reference_dedent(units):
+    """Remove the common indentation one character at a time, as the loader first did."""
+    lines = [[]]
+    for unit in units:
+        lines[-1].append(unit)
+        if unit.char == "\n" and not unit.opaque:
+            lines.append([])
+
+    def blank(line):
+        return all(not unit.opaque and unit.char in " \t\n" for unit in line)
+
+    def width(line):
+        count = 0
+        for unit in line:
+            if unit.opaque or unit.char not in " \t":
+                break
+            count += 1
+        return count
+
+    widths = [width(line) for line in lines if not blank(line)]
+    if not widths:
+        return units
+    common = min(widths)
+    result = []
+    for line in lines:
+        result.extend(line if blank(line) else line[common:])
+    return result
+
+
+def source_of(parts):
+    """Join text parts and tuples of one interpolation into a source file."""
     text = ""
     opaque = {}
     for part in parts:
@@ -55,8 +82,44 @@ def test_literal_units_match_reference(parts, backslashes):
         else:
             text += part
     source = SourceFile(path="t.tf", name="t.tf", text=text, data=text.encode())
+    return source, opaque
+
+
+@given(
+    parts=st.lists(
+        st.one_of(PLAIN, INTERPOLATION.map(lambda text: (text,))), max_size=8
+    ),
+    backslashes=st.booleans(),
+)
+def test_literal_units_match_reference(parts, backslashes):
+    source, opaque = source_of(parts)
+    text = source.text
 
     expected = reference_units(text, 0, len(text), opaque, backslashes)
     assert (
         literal_units(source, 0, len(text), opaque, backslashes=backslashes) == expected
     )
+
+
+@given(
+    parts=st.lists(
+        st.one_of(
+            INDENTED, st.sampled_from(["${\n x}", "%{ if a }\n"]).map(lambda t: (t,))
+        ),
+        max_size=8,
+    )
+)
+def test_dedent_matches_reference(parts):
+    source, opaque = source_of(parts)
+    units = literal_units(source, 0, len(source.text), opaque, backslashes=False)
+
+    decoded = _dedent(
+        decode_literal(source, 0, len(source.text), opaque, backslashes=False)
+    )
+    actual = [
+        TextUnit(char, origin, bool(kind))
+        for char, origin, kind in zip(
+            decoded.text, decoded.origins, decoded.opaque, strict=True
+        )
+    ]
+    assert actual == reference_dedent(units)
