@@ -103,6 +103,9 @@ def resolve_account_placeholder(pattern: str, account: str) -> str:
     cannot resolve them. Such a reference is read as the caller's own
     account. Policy variables such as `${aws:PrincipalAccount}` are kept.
     """
+    if "${" not in pattern:
+        return pattern
+
     segments = _split_segments(pattern)
     if len(segments) <= _ACCOUNT_SEGMENT:
         return pattern

@@ -141,8 +141,12 @@ _IF_EXISTS = "ifexists"
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
 
 
+@functools.lru_cache(maxsize=512)
 def parse_operator(text: str) -> Operator | None:
     """Parse an operator name, or return None if it is unknown.
+
+    Results are cached: a scan evaluates the same few operator names
+    thousands of times.
 
     `Null` takes no `IfExists` suffix, so "NullIfExists" is unknown.
     NOTE: names are matched case-insensitively. Whether IAM accepts a name

@@ -95,6 +95,10 @@ class Decision:
     possible: tuple[StatementMatch, ...] = ()
 
 
+_MATCH_OF = {Tri.TRUE: Match.YES, Tri.FALSE: Match.NO, Tri.UNKNOWN: Match.MAYBE}
+_NO_KEYS: frozenset[str] = frozenset()
+
+
 def match_statement(
     statement: Statement, document: PolicyDocument, request: Request
 ) -> StatementMatch:
@@ -127,11 +131,12 @@ def _statement_match(
     outcomes: Sequence[ConditionOutcome],
 ) -> StatementMatch:
     reason = "; ".join(outcome.explanation for outcome in outcomes)
-    unknown: frozenset[str] = frozenset()
+    unknown: frozenset[str] = _NO_KEYS
+    unresolved: frozenset[str] = _NO_KEYS
     if value is Tri.UNKNOWN:
         unknown = frozenset().union(*(outcome.unknown_keys for outcome in outcomes))
-    match = {Tri.TRUE: Match.YES, Tri.FALSE: Match.NO, Tri.UNKNOWN: Match.MAYBE}[value]
-    unresolved = unknown & _unresolved_texts(statement)
+        unresolved = unknown & _unresolved_texts(statement)
+    match = _MATCH_OF[value]
     return StatementMatch(document, statement, match, unknown, reason, unresolved)
 
 
@@ -166,7 +171,9 @@ def _match_action(statement: Statement, action: str) -> ConditionOutcome:
     else:
         return ConditionOutcome(Tri.FALSE, frozenset(), "the statement has no Action")
 
-    unresolved = frozenset(str(p) for p in patterns if isinstance(p, Unresolved))
+    unresolved = _NO_KEYS
+    if any(isinstance(p, Unresolved) for p in patterns):
+        unresolved = frozenset(str(p) for p in patterns if isinstance(p, Unresolved))
     listed = next(
         (
             p

@@ -10,6 +10,7 @@ https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.ht
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -66,10 +67,12 @@ def variables_apply(version: str | None) -> bool:
     return version == VARIABLES_VERSION
 
 
+@functools.lru_cache(maxsize=4096)
 def split_variables(text: str) -> tuple[Piece, ...]:
     """Split text into literal pieces and `${...}` references.
 
-    A `${` without a closing brace stays literal text.
+    A `${` without a closing brace stays literal text. Results are
+    cached, because rules evaluate the same policy strings many times.
     """
     pieces: list[Piece] = []
     position = 0
