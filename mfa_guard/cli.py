@@ -61,7 +61,7 @@ def _add_speed_options(parser: argparse.ArgumentParser) -> None:
         "--jobs",
         metavar="N",
         type=_positive_int,
-        help="number of worker processes that load and analyze files (default: one per CPU; 1 runs everything in one process)",
+        help="number of worker processes that load and analyze files (default: one per CPU); with 1, files other than Terraform load in the main process",
     )
     parser.add_argument(
         "--no-cache",
@@ -79,7 +79,7 @@ def _add_speed_options(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         type=_positive_int,
         default=DEFAULT_TIMEOUT,
-        help=f"report a file or Terraform module that takes longer than SECONDS to load and analyze as not checked, and go on (default: {DEFAULT_TIMEOUT}; needs --jobs 2 or more, or a single Terraform file)",
+        help=f"report a file or Terraform module that takes longer than SECONDS to load and analyze as not checked, and go on (default: {DEFAULT_TIMEOUT}; applies in worker processes, which load Terraform modules always and other files with --jobs 2 or more)",
     )
 
 

@@ -265,10 +265,9 @@ def analyze_units(
 
     With a `cache`, this process looks up every unit first, analyzes only
     the units without a stored report, and saves the new reports at the
-    end. With `jobs` 1 the units run in this process. Otherwise up to
-    `jobs` worker processes run them, except that a single unit that is
-    not Terraform runs here too, because starting a worker would only add
-    time. `timeout` is the maximum time in seconds one unit may take in a
+    end. Up to `jobs` worker processes run the units. Without Terraform
+    modules, one job or one unit runs in this process instead, because
+    starting a worker would only add time. `timeout` is the maximum time in seconds one unit may take in a
     worker. Units that `prefetch` loaded are analyzed here from its
     results. Raises WorkerError for an exception inside a worker.
     """
@@ -335,11 +334,15 @@ def _analyze_here_or_in_workers(
     debug: bool,
     timeout: float | None,
 ) -> list[UnitReport]:
+    # tfparse can abort the whole process (a Go panic) and ignores Ctrl-C
+    # while it runs, so Terraform modules always load in a worker process,
+    # with `jobs` 1 too. A worker that dies becomes a finding, and this
+    # process stays free to stop the scan.
     isolate = any(unit.terraform for unit in units)
-    if jobs <= 1 or not units or (len(units) == 1 and not isolate):
+    if not isolate and (jobs <= 1 or len(units) <= 1):
         return [analyze_unit(unit, analyzer, debug) for unit in units]
 
-    size = min(jobs, len(units))
+    size = max(1, min(jobs, len(units)))
     with WorkerPool(analyzer, size, debug, timeout) as pool:
         return pool.run(units)
 

@@ -17,6 +17,7 @@ from mfa_guard.parallel import (
     Unit,
     UnitReport,
     WorkerError,
+    WorkerPool,
     analyze_units,
     make_units,
 )
@@ -209,6 +210,36 @@ def test_one_job_runs_in_process(tmp_path, analyzer, monkeypatch):
     monkeypatch.setattr("mfa_guard.parallel.WorkerPool", fail)
     reports = analyze_units(units, analyzer, jobs=1)
     assert [rule_ids(report) for report in reports] == [["MFA101"], ["MFA101"]]
+
+
+def test_one_job_loads_terraform_in_worker(tmp_path, analyzer):
+    first = policy_unit(tmp_path, "first.json")
+    path = tmp_path / "main.tf"
+    path.write_text("")
+    crashing = CrashingUnit(str(tmp_path), str(tmp_path), (str(path),), True, 100)
+    reports = analyze_units([first, crashing], analyzer, jobs=1)
+    assert rule_ids(reports[0]) == ["MFA101"]
+    assert rule_ids(reports[1]) == ["MFA903"]
+    assert "killed by SIGABRT" in reports[1].findings[0].message
+
+
+def test_one_job_starts_one_worker(tmp_path, analyzer, monkeypatch):
+    sizes = []
+    real_pool = WorkerPool
+
+    def recording_pool(analyzer, size, *args):
+        sizes.append(size)
+        return real_pool(analyzer, size, *args)
+
+    monkeypatch.setattr("mfa_guard.parallel.WorkerPool", recording_pool)
+    module = tmp_path / "module"
+    module.mkdir()
+    (module / "main.tf").write_text('locals {\n  name = "x"\n}\n')
+    units = make_units([module / "main.tf", tmp_path / "a.json"], 10_000_000)
+    policy_unit(tmp_path, "a.json")
+    reports = analyze_units(units, analyzer, jobs=1)
+    assert sizes == [1]
+    assert [report.name for report in reports] == [units[0].name, units[1].name]
 
 
 def test_make_units_takes_strings_and_paths(tmp_path, monkeypatch):
