@@ -2,10 +2,10 @@
 
 This is the "parse floor" that `bench/run.py` compares a scan with. It
 discovers files as `mfa-guard scan` does, then parses each JSON file with
-`jsonpos`, each YAML file with `yamlpos`, and each Terraform module
-directory that mentions IAM with tree-sitter-hcl and tfparse, as the
-Terraform loader does. Directories without IAM markers are only read,
-because the loader stops there too. No policy is built and no rule runs.
+`jsonpos`, each YAML file that mentions CloudFormation with `yamlpos`,
+and each Terraform module directory that mentions IAM with tree-sitter-hcl
+and tfparse. Other YAML files and directories without IAM markers are only
+read, because the loaders stop there too. No policy is built and no rule runs.
 
 Usage: python -m bench.parse_floor PATH...
 Prints the file count and the seconds spent after imports, as JSON.
@@ -21,6 +21,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from mfa_guard.discover import discover, is_terraform
+from mfa_guard.loaders.cloudformation import looks_like_cloudformation
 from mfa_guard.loaders.dispatch import UnreadableFile, read_text
 from mfa_guard.loaders.jsonpos import JsonError, parse_json
 from mfa_guard.loaders.terraform import IAM_MARKERS
@@ -35,7 +36,7 @@ def parse_file(path: Path) -> None:
     try:
         if path.name.lower().endswith(".json") or text.lstrip()[:1] in ("{", "["):
             parse_json(text)
-        else:
+        elif looks_like_cloudformation(text) or "\\" in text:
             parse_yaml(text)
     except (JsonError, YamlError):
         pass

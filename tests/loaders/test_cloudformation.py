@@ -535,7 +535,34 @@ def test_helm_template_skipped() -> None:
     assert result.diagnostics == []
     assert result.documents == []
     assert result.note is not None
+    assert result.note.startswith("not a CloudFormation template: no AWSTemplate")
+
+
+def test_invalid_yaml_with_escape_skipped() -> None:
+    result = load_cloudformation_yaml('a: "x\\n"\nb: [\n', "broken.yaml")
+
+    assert result.relevant is False
+    assert result.note is not None
     assert result.note.startswith("not a CloudFormation template: invalid YAML")
+
+
+def test_escaped_resource_type_read() -> None:
+    text = (
+        "Resources:\n"
+        "  Deny:\n"
+        '    Type: "AWS\\x3a:IAM::ManagedPolicy"\n'
+        "    Properties:\n"
+        "      PolicyDocument:\n"
+        "        Version: '2012-10-17'\n"
+        "        Statement:\n"
+        "          - Effect: Deny\n"
+        "            NotAction: iam:ChangePassword\n"
+        "            Resource: '*'\n"
+    )
+    result = load_cloudformation_yaml(text, "escaped.yaml")
+
+    assert len(result.documents) == 1
+    assert result.documents[0].statements[0].span.line == 8
 
 
 def test_plain_yaml_skipped() -> None:
