@@ -1,5 +1,3 @@
-import sys
+from mfa_guard.cli import run
 
-from mfa_guard.cli import main
-
-sys.exit(main())
+run()

@@ -7,13 +7,14 @@ Exit codes: 0 no finding at or above the `--fail-on` threshold, 1 findings,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from mfa_guard import __version__
 from mfa_guard.engine.schema import RuleError
@@ -559,5 +560,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
+def run() -> NoReturn:
+    """Run `main` as the `mfa-guard` command and end the process at once.
+
+    The interpreter's own shutdown frees every object of the rule engine
+    and the IAM catalogue, which took 18 to 37 ms of a one-file scan on the
+    benchmark machine. Output is complete by then: reports and the cache
+    are written and closed before `main` returns, and mfa-guard registers no
+    exit handlers. Only the standard streams and logging need a flush.
+    """
+    code = main()
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        # The reader may have gone away, or the stream been closed.
+        with contextlib.suppress(BrokenPipeError, ValueError):
+            stream.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

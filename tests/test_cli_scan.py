@@ -322,3 +322,20 @@ def test_closed_pipe_ends_quietly():
     )
     assert completed.stdout == "0\n"
     assert completed.stderr == ""
+
+
+def test_command_flushes_output_before_exit():
+    # `python -m mfa_guard` ends with os._exit, which skips the flush that
+    # an interpreter shutdown would do.
+    completed = subprocess.run(
+        [sys.executable, "-m", "mfa_guard", "scan", "examples", "--format", "json"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+        timeout=120,
+        check=False,
+    )
+    report = json.loads(completed.stdout)
+    assert completed.returncode == 1
+    assert len(report["findings"]) == 9
+    assert completed.stderr == ""
