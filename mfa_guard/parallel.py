@@ -390,8 +390,10 @@ def _start_method_context() -> ForkContext | ForkServerContext | SpawnContext:
 def _worker_main(connection: Connection, state: WorkerState) -> None:
     """Serve batches of units from `connection` until the parent sends None or goes away.
 
-    The worker sends one report per unit as soon as it is ready, so the
-    parent can tell which unit a worker was running when it died.
+    A unit sent alone, such as a Terraform module, gets its report as soon
+    as it is ready, so the parent can tell which unit a worker was running
+    when it died. A batch of other units gets one message with all its
+    reports, which saves the parent most of its work per unit.
     """
     # The parent handles Ctrl-C and stops the workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -408,6 +410,7 @@ def _worker_main(connection: Connection, state: WorkerState) -> None:
             return
         if batch is None:
             return
+        reports = []
         for index, unit in batch:
             try:
                 report = analyze_unit(unit, state.analyzer, state.debug)
@@ -419,14 +422,15 @@ def _worker_main(connection: Connection, state: WorkerState) -> None:
                 )
                 connection.send(("error", index, summary, traceback.format_exc()))
                 return
-            connection.send(("report", index, report))
+            reports.append((index, report))
+        connection.send(("reports", reports))
 
 
 class _Worker:
     """One worker process, its end of the pipe and the units it was sent.
 
-    `assigned` lists the units of the current batch without a report yet,
-    first the one being worked on. `started` is when that unit started.
+    `assigned` lists the units of the current batch, which the worker
+    reports together. `started` is when the batch was sent.
     """
 
     def __init__(self, state: WorkerState) -> None:
@@ -513,6 +517,9 @@ class WorkerPool:
         self.analyzer = analyzer
         self.timeout = timeout
         self.slots: list[_Worker | None] = [None] * max(1, size)
+        # Units of a batch whose worker died or timed out: each is sent
+        # alone from then on, so that the next failure names its unit.
+        self.alone: set[int] = set()
 
     def __enter__(self) -> WorkerPool:
         if _start_method_context().get_start_method() == "fork":
@@ -575,11 +582,14 @@ class WorkerPool:
         """
         first = pending.popleft()
         batch = [(first, units[first])]
-        if units[first].terraform:
+        if units[first].terraform or first in self.alone:
             return batch
         size = min(MAX_BATCH, len(pending) // (4 * len(self.slots)) + 1)
-        while pending and len(batch) < size and not units[pending[0]].terraform:
-            index = pending.popleft()
+        while pending and len(batch) < size:
+            index = pending[0]
+            if units[index].terraform or index in self.alone:
+                break
+            pending.popleft()
             batch.append((index, units[index]))
         return batch
 
@@ -600,11 +610,13 @@ class WorkerPool:
                 self._receive(worker, pending, units, reports)
             elif self._expired(worker):
                 index = worker.assigned[0]
+                if self._retry_alone(worker, pending):
+                    continue
                 reason = f"loading took longer than {self.timeout:g} seconds"
                 logger.warning(
                     "%s: %s; its worker was stopped", units[index].name, reason
                 )
-                self._discard(worker, pending)
+                self._discard(worker)
                 reports[index] = failed_unit_report(units[index], self.analyzer, reason)
 
     def _receive(
@@ -619,11 +631,13 @@ class WorkerPool:
             message = worker.connection.recv()
         except (EOFError, OSError):
             worker.process.join(5)
+            if self._retry_alone(worker, pending):
+                return
             cause = _exit_cause(worker.process)
             logger.warning(
                 "%s: the worker process loading it died (%s)", units[index].name, cause
             )
-            self._discard(worker, pending)
+            self._discard(worker)
             reason = f"the worker process loading it died ({cause}); a crash of the Terraform parser (tfparse) can cause this"
             reports[index] = failed_unit_report(units[index], self.analyzer, reason)
             return
@@ -631,14 +645,26 @@ class WorkerPool:
         if message[0] == "error":
             _, _, summary, remote_traceback = message
             raise WorkerError(summary) from RemoteTraceback(remote_traceback)
-        worker.assigned.popleft()
-        worker.started = time.monotonic()
-        reports[message[1]] = message[2]
+        for done, report in message[1]:
+            reports[done] = report
+        worker.assigned.clear()
 
-    def _discard(self, worker: _Worker, pending: deque[int]) -> None:
-        """Stop a failed worker and queue again the units it had not started."""
-        worker.assigned.popleft()
+    def _retry_alone(self, worker: _Worker, pending: deque[int]) -> bool:
+        """Queue again each unit of a failed batch of several, to be sent alone.
+
+        The batch's reports come together, so the unit that failed is not
+        known. Return False for a batch of one unit: that unit failed.
+        """
+        if len(worker.assigned) < 2:
+            return False
+        self.alone.update(worker.assigned)
         pending.extendleft(reversed(worker.assigned))
+        worker.assigned.clear()
+        self._discard(worker)
+        return True
+
+    def _discard(self, worker: _Worker) -> None:
+        """Stop a failed worker and free its slot."""
         worker.assigned.clear()
         worker.stop(force=True)
         self.slots[self.slots.index(worker)] = None

@@ -170,6 +170,27 @@ def test_every_worker_crashing_still_finishes(tmp_path, analyzer):
     assert [rule_ids(report) for report in reports] == [["MFA903"]] * 4
 
 
+def test_crash_inside_batch_names_unit(tmp_path, analyzer):
+    units = [policy_unit(tmp_path, f"p{index}.json") for index in range(40)]
+    units[13] = policy_unit(tmp_path, "crash.json", CrashingUnit)
+    reports = analyze_units(units, analyzer, jobs=2)
+    assert [report.name for report in reports] == [unit.name for unit in units]
+    assert rule_ids(reports[13]) == ["MFA903"]
+    assert "killed by SIGABRT" in reports[13].findings[0].message
+    others = [rule_ids(report) for index, report in enumerate(reports) if index != 13]
+    assert others == [["MFA101"]] * 39
+
+
+def test_timeout_inside_batch_names_unit(tmp_path, analyzer):
+    units = [policy_unit(tmp_path, f"p{index}.json") for index in range(40)]
+    units[5] = policy_unit(tmp_path, "slow.json", SleepingUnit)
+    reports = analyze_units(units, analyzer, jobs=2, timeout=2.0)
+    assert rule_ids(reports[5]) == ["MFA903"]
+    assert "loading took longer than 2 seconds" in reports[5].findings[0].message
+    others = [rule_ids(report) for index, report in enumerate(reports) if index != 5]
+    assert others == [["MFA101"]] * 39
+
+
 def test_slow_unit_times_out(tmp_path, analyzer):
     slow = policy_unit(tmp_path, "slow.json", SleepingUnit)
     quick = policy_unit(tmp_path, "quick.json")
