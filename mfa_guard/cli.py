@@ -183,7 +183,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "--config",
         metavar="FILE",
         type=Path,
-        help="read this configuration file instead of .mfa-guard.yaml at the repository root",
+        help="read this configuration file instead of the .mfa-guard.yaml at the git checkout root, or outside a checkout in the current folder or the nearest parent folder up to the home folder",
     )
     scan.add_argument(
         "--baseline",
@@ -209,7 +209,7 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="GLOB",
         action="append",
         default=[],
-        help="skip files whose path or name matches GLOB (repeatable)",
+        help="skip files whose path relative to the current folder, or whose name, matches GLOB (repeatable)",
     )
     scan.add_argument(
         "--verbose",

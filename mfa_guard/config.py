@@ -2,12 +2,15 @@
 
 An unknown key or a wrong type stops the run with exit code 2 and a message
 naming the file, the line and the key, so a typo never silently turns a
-setting off. Paths in the file (rule directories) are relative to the file.
+setting off. Paths and globs in the file (rule directories, excludes and
+ignores) are relative to the folder that contains it.
 """
 
 from __future__ import annotations
 
 import datetime
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -223,16 +226,42 @@ def load_config(path: Path) -> Config:
 
 
 def find_config(start: Path) -> Path | None:
-    """Return `.mfa-guard.yaml` at the root of the git checkout that contains `start`, or in `start` itself.
+    """Find the `.mfa-guard.yaml` that applies to scans started in the folder `start`.
 
-    The root is the nearest folder, from `start` upwards, that contains a
-    `.git` folder or file (a worktree or a submodule has a file). Looking
-    for it costs a few `stat` calls, where running `git rev-parse` cost a
-    process start on every scan.
+    Inside a git checkout, only the file at the checkout root counts. The
+    root is the nearest folder, from `start` upwards, that contains a `.git`
+    folder or file (a worktree or a submodule has a file). Looking for it
+    costs a few `stat` calls, where running `git rev-parse` cost a process
+    start on every scan.
+
+    Outside a checkout, the nearest file in `start` or a parent folder
+    counts. The search ends with the user's home folder, or with the
+    filesystem root when `start` is not under the home folder.
     """
-    root = checkout_root(start) or start.absolute()
-    candidate = Path(root) / CONFIG_NAME
-    return candidate if candidate.is_file() else None
+    root = checkout_root(start)
+    if root is not None:
+        candidate = Path(root) / CONFIG_NAME
+        return candidate if candidate.is_file() else None
+
+    for folder in _folders_up_to_home(os.path.abspath(start)):
+        candidate = Path(folder) / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _folders_up_to_home(start: str) -> Iterator[str]:
+    """Yield `start` and its parents, up to the home folder or the filesystem root."""
+    home = os.path.expanduser("~")
+    # A home folder reached through a symbolic link is still where the search ends.
+    homes = {os.path.abspath(home), os.path.realpath(home)}
+    current = start
+    while True:
+        yield current
+        parent = os.path.dirname(current)
+        if current in homes or parent == current:
+            return
+        current = parent
 
 
 STARTER = """\
@@ -251,11 +280,13 @@ severity: {}
 # Folders of house rules, relative to this file.
 rule-dirs: []
 
-# Files to skip, as globs matched against the path or the file name.
+# Files to skip, as globs matched against the path relative to this file. A glob
+# without a slash matches the file name in any folder. `--exclude` on the command
+# line is relative to the current folder instead.
 exclude: []
 
-# Ignores for files that cannot carry comments (JSON). Each needs a reason; after
-# `until` the findings come back.
+# Ignores for files that cannot carry comments (JSON), with `paths` globs as in
+# `exclude`. Each needs a reason; after `until` the findings come back.
 ignore: []
 #   - paths: ["policies/legacy/*.json"]
 #     rules: [password-change-blocked]

@@ -203,30 +203,75 @@ def _walk(root: str, discovery: Discovery) -> Iterator[str]:
         stack.extend(reversed(followed))
 
 
-def _exclude_matcher(patterns: Sequence[str]) -> Callable[[str], bool] | None:
-    """Build a test of whether a path or its file name matches a glob, as `fnmatch.fnmatch` does."""
+def anchor_patterns(
+    patterns: Iterable[str], folder: str | os.PathLike[str]
+) -> list[str]:
+    """Return absolute globs that match what `patterns` match relative to `folder`.
+
+    A pattern without a slash matches file names in any folder, so it needs
+    no anchored form and is left out. An absolute pattern stays as it is.
+    `..` in a pattern is resolved against `folder`, as in a path.
+    """
+    patterns = list(patterns)
+    if not patterns:
+        return []
+
+    import glob
+
+    base = glob.escape(os.path.abspath(folder))
+    anchored = []
+    for pattern in patterns:
+        if "/" not in pattern and os.sep not in pattern:
+            continue
+        anchored.append(os.path.normpath(os.path.join(base, pattern)))
+    return anchored
+
+
+def path_matcher(patterns: Sequence[str]) -> Callable[[str], bool] | None:
+    """Build a test of whether a path matches one of the globs, as in `fnmatch`.
+
+    A relative pattern is matched against the path as given and against the
+    file name. An absolute pattern (from `anchor_patterns`) is matched against
+    the path as given and against the path made absolute. Returns None when
+    there are no patterns. NOTE: symbolic links are not resolved, so a file
+    reached through a link is matched by the path of the link.
+    """
     if not patterns:
         return None
 
     import fnmatch
     import re
 
-    compiled = [
-        re.compile(fnmatch.translate(os.path.normcase(pattern))).match
-        for pattern in patterns
-    ]
+    relative = []
+    absolute = []
+    for pattern in patterns:
+        match = re.compile(fnmatch.translate(os.path.normcase(pattern))).match
+        if os.path.isabs(pattern):
+            absolute.append(match)
+        else:
+            relative.append(match)
 
     def matches(path: str) -> bool:
         text = os.path.normcase(path.replace(os.sep, "/"))
         name = os.path.normcase(os.path.basename(path))
-        return any(match(text) or match(name) for match in compiled)
+        if any(match(text) or match(name) for match in relative):
+            return True
+        if not absolute:
+            return False
+
+        full = os.path.normcase(os.path.abspath(path))
+        return any(match(text) or match(full) for match in absolute)
 
     return matches
 
 
 def discover(paths: Sequence[str], excludes: Iterable[str] = ()) -> Discovery:
-    """List the files to scan under `paths`, in a stable order."""
-    excluded = _exclude_matcher(list(excludes))
+    """List the files to scan under `paths`, in a stable order.
+
+    `excludes` are globs for `path_matcher`, and a file that one matches is
+    listed in `skipped` with the reason EXCLUDED.
+    """
+    excluded = path_matcher(list(excludes))
     discovery = Discovery()
     seen: set[str] = set()
 

@@ -2,8 +2,10 @@
 
 Command-line options override the configuration file: `--fail-on` replaces
 `fail-on`, while `--disable`, `--rules` and `--exclude` add to the file's
-lists. After the scan, suppressions and the baseline remove findings, and
-problems with suppressions become findings of their own.
+lists. Exclude globs in the file are relative to its folder, and those on
+the command line are relative to the current folder. After the scan,
+suppressions and the baseline remove findings, and problems with
+suppressions become findings of their own.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from mfa_guard.baseline import (
     write_baseline,
 )
 from mfa_guard.config import Config, find_config, load_config
+from mfa_guard.discover import anchor_patterns
 from mfa_guard.engine.context import RunContext, ScenarioSettings
 from mfa_guard.engine.rules import Rule, load_rules
 from mfa_guard.errors import UsageError
@@ -82,6 +85,21 @@ def select_rules(
     return selected
 
 
+def exclude_patterns(config: Config, command_line: list[str]) -> list[str]:
+    """Return the exclude globs of the configuration file and the command line.
+
+    The file's globs match paths relative to the folder that contains it,
+    and the command line's globs match paths relative to the current folder.
+    Both also match each path as the command line gave it, and a glob
+    without a slash matches the file name in any folder.
+    """
+    patterns = [*config.exclude, *command_line]
+    if config.path is not None:
+        patterns += anchor_patterns(config.exclude, config.path.absolute().parent)
+    patterns += anchor_patterns(command_line, Path.cwd())
+    return patterns
+
+
 def prepare(args: argparse.Namespace) -> ScanSettings:
     config = _config(args)
     rules = select_rules(
@@ -106,7 +124,7 @@ def prepare(args: argparse.Namespace) -> ScanSettings:
         rules=rules,
         context=RunContext(settings),
         fail_on=args.fail_on or config.fail_on or "error",
-        excludes=[*config.exclude, *args.exclude],
+        excludes=exclude_patterns(config, args.exclude),
         max_bytes=max_bytes,
     )
 

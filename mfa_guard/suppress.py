@@ -11,14 +11,14 @@ suppression without a reason, or one that suppresses nothing, is reported.
 from __future__ import annotations
 
 import datetime
-import fnmatch
 import os
 import re
 import stat
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mfa_guard.discover import anchor_patterns, path_matcher
 from mfa_guard.model import Diagnostic, DiagnosticKind, Finding, SourceSpan
 from mfa_guard.records import field, record
 
@@ -142,18 +142,37 @@ def gather_inline(
     return inline
 
 
-def _ignore_matches(entry: IgnoreEntry, finding: Finding) -> bool:
-    path = Path(finding.path).as_posix()
-    if not any(
-        fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(Path(path).name, pattern)
-        for pattern in entry.paths
-    ):
-        return False
+def _ignore_matcher(
+    entry: IgnoreEntry, config_folder: str | None
+) -> Callable[[str], bool]:
+    """Build a test of whether a path matches the `paths` globs of an ignore entry.
+
+    The globs match the path relative to `config_folder` as well as the path
+    as given, and a glob without a slash matches the file name.
+    """
+    patterns = list(entry.paths)
+    if config_folder is not None:
+        patterns += anchor_patterns(entry.paths, config_folder)
+    return path_matcher(patterns) or (lambda path: False)
+
+
+def _ignore_covers_rule(entry: IgnoreEntry, finding: Finding) -> bool:
     return (
         not entry.rules
         or finding.rule_id in entry.rules
         or finding.rule_name in entry.rules
     )
+
+
+def _matching_ignore(
+    finding: Finding, ignores: Sequence[tuple[IgnoreEntry, Callable[[str], bool]]]
+) -> IgnoreEntry | None:
+    # In the form `str(Path(...))` produces, as discovered paths have it.
+    path = str(Path(finding.path))
+    for entry, matches in ignores:
+        if matches(path) and _ignore_covers_rule(entry, finding):
+            return entry
+    return None
 
 
 def _problem(kind: DiagnosticKind, span: SourceSpan, message: str) -> Diagnostic:
@@ -168,9 +187,18 @@ def apply_suppressions(
     config_path: str | None = None,
     today: datetime.date | None = None,
 ) -> SuppressionResult:
-    """Drop suppressed findings and report suppressions that lack a reason or suppress nothing."""
+    """Drop suppressed findings and report suppressions that lack a reason or suppress nothing.
+
+    `config_path` is the configuration file that contains `ignores`. Their
+    globs match paths relative to its folder, and it names the file in
+    problems with them.
+    """
     today = today or datetime.date.today()
     active = [entry for entry in ignores if entry.until is None or entry.until >= today]
+    config_folder = None
+    if config_path is not None:
+        config_folder = os.path.dirname(os.path.abspath(config_path))
+    matchers = [(entry, _ignore_matcher(entry, config_folder)) for entry in active]
     used_ignores: set[int] = set()
     result = SuppressionResult()
     for finding in findings:
@@ -179,7 +207,7 @@ def apply_suppressions(
             suppression.used = True
             result.suppressed += 1
             continue
-        entry = next((item for item in active if _ignore_matches(item, finding)), None)
+        entry = _matching_ignore(finding, matchers)
         if entry is not None:
             used_ignores.add(id(entry))
             result.suppressed += 1

@@ -7,6 +7,7 @@ from mfa_guard.config import STARTER, ConfigError, find_config, load_config
 
 
 def write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     return path
 
@@ -114,6 +115,80 @@ def test_find_config_outside_checkout_uses_start(tmp_path):
     assert find_config(tmp_path) == config
 
 
+def test_find_config_outside_checkout_in_parent(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    config = write(tmp_path / "project" / ".mfa-guard.yaml", "fail-on: never\n")
+    start = tmp_path / "project" / "infra" / "iam"
+    start.mkdir(parents=True)
+    assert find_config(start) == config
+
+
+def test_find_config_outside_checkout_nearest_wins(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    write(tmp_path / ".mfa-guard.yaml", "fail-on: never\n")
+    nearest = write(tmp_path / "project" / ".mfa-guard.yaml", "fail-on: error\n")
+    start = tmp_path / "project" / "infra"
+    start.mkdir()
+    assert find_config(start) == nearest
+
+
+def test_find_config_reads_home_folder(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    config = write(home / ".mfa-guard.yaml", "fail-on: never\n")
+    start = home / "project"
+    start.mkdir()
+    assert find_config(start) == config
+
+
+def test_find_config_stops_at_home(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    write(tmp_path / ".mfa-guard.yaml", "fail-on: never\n")
+    start = home / "project"
+    start.mkdir(parents=True)
+    assert find_config(start) is None
+
+
+def test_find_config_stops_at_linked_home(tmp_path, monkeypatch):
+    home = tmp_path / "real-home"
+    (home / "project").mkdir(parents=True)
+    (tmp_path / "home-link").symlink_to(home)
+    monkeypatch.setenv("HOME", str(tmp_path / "home-link"))
+    write(tmp_path / ".mfa-guard.yaml", "fail-on: never\n")
+    assert find_config(home / "project") is None
+
+
+def test_find_config_outside_home_reaches_parents(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    config = write(tmp_path / "srv" / ".mfa-guard.yaml", "fail-on: never\n")
+    start = tmp_path / "srv" / "policies"
+    start.mkdir()
+    assert find_config(start) == config
+
+
+def test_find_config_checkout_ignores_parents(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    write(tmp_path / ".mfa-guard.yaml", "fail-on: never\n")
+    (tmp_path / "repo" / ".git").mkdir(parents=True)
+    start = tmp_path / "repo" / "infra"
+    start.mkdir()
+    assert find_config(start) is None
+
+
+def test_scan_in_subfolder_reads_parent_config(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    write(tmp_path / ".mfa-guard.yaml", "fail-on: never\n")
+    write(
+        tmp_path / "infra" / "deny.json",
+        '{"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}]}',
+    )
+    monkeypatch.chdir(tmp_path / "infra")
+    assert main(["scan", "."]) == 0
+    assert main(["scan", "--fail-on", "error", "."]) == 1
+    capsys.readouterr()
+
+
 def test_config_unknown_rule_name_exits_2(tmp_path, capsys):
     path = write(tmp_path / "c.yaml", "disable: [no-such-rule]\n")
     assert main(["scan", "--config", str(path), str(tmp_path)]) == 2
@@ -167,6 +242,17 @@ def test_init_in_subfolder_names_root(tmp_path, monkeypatch, capsys):
         f"note: scans read {tmp_path / '.mfa-guard.yaml'}, the file at the root of this"
         f" git checkout; move the file there or pass --config {sub / '.mfa-guard.yaml'}\n"
     )
+
+
+def test_init_outside_checkout_no_note(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    write(tmp_path / ".mfa-guard.yaml", "fail-on: never\n")
+    sub = tmp_path / "infra"
+    sub.mkdir()
+    monkeypatch.chdir(sub)
+    assert main(["init"]) == 0
+    assert capsys.readouterr().err == ""
+    assert find_config(sub) == sub / ".mfa-guard.yaml"
 
 
 def test_init_at_root_prints_no_note(tmp_path, monkeypatch, capsys):

@@ -1,7 +1,12 @@
 import os
 import subprocess
 
-from mfa_guard.discover import _inside_git_checkout, discover
+from mfa_guard.discover import (
+    _inside_git_checkout,
+    anchor_patterns,
+    discover,
+    path_matcher,
+)
 
 
 def write(path, text="{}"):
@@ -178,3 +183,67 @@ def test_git_checkout_found_from_subfolder(tmp_path, monkeypatch):
 def test_git_dir_variable_counts_as_checkout(tmp_path, monkeypatch):
     monkeypatch.setenv("GIT_DIR", str(tmp_path / "elsewhere.git"))
     assert _inside_git_checkout(str(tmp_path))
+
+
+def test_anchor_patterns_forms():
+    patterns = ["legacy/*.json", "*.yaml", "./a/../b/*.json", "/abs/*.json"]
+    assert anchor_patterns(patterns, "/repo") == [
+        "/repo/legacy/*.json",
+        "/repo/b/*.json",
+        "/abs/*.json",
+    ]
+
+
+def test_anchor_patterns_escape_folder():
+    assert anchor_patterns(["x/*.json"], "/tmp/[a]*?") == ["/tmp/[[]a][*][?]/x/*.json"]
+
+
+def test_anchor_patterns_parent_reference():
+    assert anchor_patterns(["../shared/*.json"], "/repo/config") == [
+        "/repo/shared/*.json"
+    ]
+
+
+def test_path_matcher_without_patterns():
+    assert path_matcher([]) is None
+
+
+def test_path_matcher_relative_pattern():
+    matches = path_matcher(["legacy/*.json"])
+    assert matches("legacy/a.json")
+    assert matches("legacy/deep/a.json")
+    assert not matches("sub/legacy/a.json")
+    assert not matches("/repo/legacy/a.json")
+
+
+def test_path_matcher_name_pattern():
+    matches = path_matcher(["old-*.json"])
+    assert matches("old-a.json")
+    assert matches("/repo/deep/old-a.json")
+    assert not matches("/repo/old-a/b.json")
+
+
+def test_path_matcher_absolute_pattern(tmp_path, monkeypatch):
+    folder = tmp_path / "[odd] name"
+    (folder / "legacy").mkdir(parents=True)
+    matches = path_matcher(anchor_patterns(["legacy/*.json"], folder))
+    monkeypatch.chdir(folder / "legacy")
+    assert matches("a.json")
+    assert matches(os.path.join("..", "legacy", "a.json"))
+    assert matches(str(folder / "legacy" / "a.json"))
+    assert not matches(str(tmp_path / "legacy" / "a.json"))
+    assert not matches(str(folder / "a.json"))
+
+
+def test_excludes_anchored_from_subfolder(tmp_path, monkeypatch):
+    write(tmp_path / "keep.json")
+    write(tmp_path / "legacy" / "old.json")
+    write(tmp_path / "legacy" / "nested" / "older.json")
+    monkeypatch.chdir(tmp_path / "legacy")
+    excludes = anchor_patterns(["legacy/*.json"], tmp_path)
+    discovery = discover([".", str(tmp_path / "keep.json")], excludes)
+    assert discovery.paths == [str(tmp_path / "keep.json")]
+    assert discovery.skipped == [
+        ("old.json", "excluded by configuration"),
+        (os.path.join("nested", "older.json"), "excluded by configuration"),
+    ]

@@ -3,7 +3,8 @@
 import datetime
 import json
 
-from mfa_guard.config import IgnoreEntry
+from mfa_guard.config import Config, IgnoreEntry
+from mfa_guard.gate import exclude_patterns
 from mfa_guard.model import Finding, Severity
 from mfa_guard.suppress import apply_suppressions, read_inline
 
@@ -133,6 +134,43 @@ def test_ignore_without_reason_and_unused_reported():
     kinds = sorted(problem.kind.value for problem in result.problems)
     assert kinds == ["suppression-without-reason", "unused-suppression"]
     assert all((p.span.path, p.span.line) == ("c.yaml", 7) for p in result.problems)
+
+
+def test_exclude_patterns_anchored(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = Config(
+        path=tmp_path / "repo" / ".mfa-guard.yaml", exclude=("legacy/*", "*.yaml")
+    )
+    assert exclude_patterns(config, ["build/*.json"]) == [
+        "legacy/*",
+        "*.yaml",
+        "build/*.json",
+        f"{tmp_path}/repo/legacy/*",
+        f"{tmp_path}/build/*.json",
+    ]
+
+
+def test_exclude_patterns_without_config_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = Config(exclude=("legacy/*",))
+    assert exclude_patterns(config, []) == ["legacy/*"]
+
+
+def test_ignore_relative_to_config_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path / "..")
+    entry = IgnoreEntry(("legacy/*.json",), (), "closing", None, 2)
+    inside = make_finding(path=str(tmp_path / "legacy" / "p.json"))
+    outside = make_finding(path=str(tmp_path / "other" / "legacy" / "p.json"))
+    result = apply_suppressions(
+        [inside, outside],
+        [],
+        [entry],
+        {"MFA001"},
+        config_path=str(tmp_path / ".mfa-guard.yaml"),
+    )
+    assert result.findings == [outside]
+    assert result.suppressed == 1
+    assert result.problems == []
 
 
 def test_baseline_survives_inserted_line(tmp_path, run_scan):
