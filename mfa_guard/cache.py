@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 from mfa_guard import __version__
 from mfa_guard.cache_codec import decode_entry, encode_entry
-from mfa_guard.cache_store import ShardStore
+from mfa_guard.cache_store import OPEN_FLAGS, ShardStore
 from mfa_guard.discover import SKIPPED_DIRECTORIES
 from mfa_guard.records import record
 
@@ -73,10 +73,6 @@ _ABSOLUTE_PATH = re.compile(
     r'(?:file\w*|templatefile|source)\s*[(=:]\s*"(?:/|~|[A-Za-z]:)'
 )
 _TERRAFORM_SUFFIXES = (".tf", ".tf.json")
-
-# Opening a named pipe without O_NONBLOCK blocks until a writer appears.
-# The flag does not change how a regular file is read.
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 
 
 def default_cache_directory() -> Path:
@@ -278,7 +274,7 @@ def _read_regular_file(
     a regular file, cannot be read, or changed size while it was read.
     """
     try:
-        descriptor = os.open(path, _OPEN_FLAGS)
+        descriptor = os.open(path, OPEN_FLAGS)
     except OSError:
         return None
     try:

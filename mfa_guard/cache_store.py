@@ -11,7 +11,9 @@ is written to a temporary file in the same folder and renamed over the old
 shard, so a reader sees the old or the new shard, never part of one. A
 write interrupted by an exception, Ctrl-C included, removes its temporary
 file, and a save removes the ones that a killed process left. A shard that
-cannot be read or starts with another header counts as empty.
+cannot be read, is not a regular file or starts with another header counts
+as empty. The rename replaces a named pipe or a link in a shard's place,
+but fails on a folder, so the entries of that shard are not kept.
 
 A save reads each shard again before it rewrites it, so two scans that
 save one after the other keep each other's entries. When they save at the
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import time
 
 logger = logging.getLogger(__name__)
@@ -45,6 +48,14 @@ MAX_SHARD_BYTES = 2 * 1024 * 1024
 STALE_TEMPORARY_SECONDS = 3600
 
 TEMPORARY_PREFIX = ".tmp-"
+
+# Flags for opening a file to read. Opening a named pipe without O_NONBLOCK
+# blocks until a writer appears. The flag does not change how a regular file
+# is read.
+OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+
+# Bytes asked for by each read of a shard file.
+READ_CHUNK_BYTES = 1024 * 1024
 
 
 class ShardStore:
@@ -133,14 +144,22 @@ def _shard_name(key: str) -> str:
 
 
 def read_shard(path: str) -> dict[str, str]:
-    """Return the entries of one shard file, or none when it is missing or damaged."""
+    """Return the entries of one shard file, or none when it is missing or damaged.
+
+    A path that is not a regular file (a named pipe, a folder, a device)
+    counts as unreadable. It is opened without blocking and checked on the
+    open descriptor, so a pipe cannot stall the scan and a file swapped in
+    between a check and the open cannot pass.
+    """
     try:
-        with open(path, "rb") as stream:
-            data = stream.read()
+        data = _read_regular_file(path)
     except FileNotFoundError:
         return {}
     except OSError as error:
         logger.debug("ignoring unreadable cache file %s: %s", path, error)
+        return {}
+    if data is None:
+        logger.debug("ignoring unreadable cache file %s: not a regular file", path)
         return {}
 
     try:
@@ -159,6 +178,23 @@ def read_shard(path: str) -> dict[str, str]:
         if key and separator:
             entries[key] = entry
     return entries
+
+
+def _read_regular_file(path: str) -> bytes | None:
+    """Read all of `path`, or return None when it is not a regular file.
+
+    Raises OSError when the file cannot be opened or read.
+    """
+    descriptor = os.open(path, OPEN_FLAGS)
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return None
+        chunks = []
+        while chunk := os.read(descriptor, READ_CHUNK_BYTES):
+            chunks.append(chunk)
+    finally:
+        os.close(descriptor)
+    return b"".join(chunks)
 
 
 def _write_atomically(path: str, text: str) -> None:

@@ -2,10 +2,13 @@
 
 import json
 import os
+import resource
+import subprocess
+import sys
 
 import pytest
 
-from mfa_guard.cache import ResultCache, default_cache_directory
+from mfa_guard.cache import CACHE_FORMAT, ResultCache, default_cache_directory
 from mfa_guard.cache_store import HEADER, read_shard
 from mfa_guard.cli import main
 from mfa_guard.engine.context import RunContext, ScenarioSettings
@@ -438,3 +441,74 @@ def test_cli_cold_and_warm_output_identical(tmp_path, monkeypatch, capsys):
     assert runs[1] == runs[0]
     assert runs[0][0] == 1
     assert len(stored_keys(tmp_path / "xdg")) == 4
+
+
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+# Maximum address space of a scan in a new interpreter. A one-file JSON scan
+# ran within it (checked with `ulimit -v 1048576` on Linux), and a read of
+# /dev/zero fails at it instead of filling the machine's memory.
+SCAN_MEMORY_BYTES = 1024 * 1024 * 1024
+
+
+def limit_memory():
+    resource.setrlimit(resource.RLIMIT_AS, (SCAN_MEMORY_BYTES, SCAN_MEMORY_BYTES))
+
+
+def scan_in_process(policy, cache_home):
+    """Run `mfa-guard scan` on `policy` in a new interpreter, for 60 seconds at most."""
+    environment = dict(os.environ, XDG_CACHE_HOME=str(cache_home))
+    command = ["scan", "--jobs", "1", "--format", "json", str(policy)]
+    return subprocess.run(
+        [sys.executable, "-m", "mfa_guard", *command],
+        capture_output=True,
+        text=True,
+        cwd=REPOSITORY,
+        env=environment,
+        timeout=60,
+        check=False,
+        preexec_fn=limit_memory,
+    )
+
+
+def located(completed):
+    findings = json.loads(completed.stdout)["findings"]
+    return [(f["rule_name"], f["line"], f["column"]) for f in findings]
+
+
+def make_fifo(path):
+    os.mkfifo(path)
+
+
+def make_folder(path):
+    path.mkdir()
+
+
+def make_device_link(path):
+    path.symlink_to("/dev/zero")
+
+
+# Each case: how a shard path is made irregular, and how many entries a scan
+# can then store, because a save replaces a pipe or a link but not a folder.
+IRREGULAR_SHARDS = [(make_fifo, 1), (make_folder, 0), (make_device_link, 1)]
+
+
+@pytest.mark.parametrize(("make", "stored"), IRREGULAR_SHARDS)
+def test_scan_with_irregular_shards_finishes(tmp_path, make, stored):
+    policy = write(tmp_path / "repo" / "policy.json", POLICY)
+    shards = tmp_path / "xdg" / "mfa-guard" / f"v{CACHE_FORMAT}"
+    shards.mkdir(parents=True)
+    for digit in "0123456789abcdef":
+        make(shards / f"entries-{digit}")
+
+    first = scan_in_process(policy, tmp_path / "xdg")
+    second = scan_in_process(policy, tmp_path / "xdg")
+    assert first.returncode == 1
+    assert first.stderr == ""
+    assert located(first) == [("access-key-bypass", 9, 21)]
+    assert second.returncode == 1
+    assert second.stderr == ""
+    assert located(second) == [("access-key-bypass", 9, 21)]
+    assert len(stored_keys(shards)) == stored
+    assert not [path for path in shards.iterdir() if path.name.startswith(".tmp-")]

@@ -2,6 +2,7 @@
 
 import logging
 import os
+import signal
 import time
 
 import pytest
@@ -206,3 +207,67 @@ def test_damaged_shard_counts_as_empty(tmp_path, content):
     (tmp_path / "entries-0").write_bytes(content)
     store = ShardStore(str(tmp_path))
     assert store.get(FIRST) is None
+
+
+@pytest.fixture
+def time_limit():
+    """Fail a test that blocks for 10 seconds, instead of letting it hang."""
+
+    def expire(signum, frame):
+        # pytest.fail raises an exception that `except OSError` does not catch.
+        pytest.fail("blocked for 10 seconds")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, 10)
+    yield
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+def make_fifo(path):
+    os.mkfifo(path)
+
+
+def make_folder(path):
+    path.mkdir()
+
+
+def make_fifo_link(path):
+    os.mkfifo(path.with_name("pipe"))
+    path.symlink_to("pipe")
+
+
+# A link to /dev/zero is tested in a separate process in test_cache.py,
+# because a read without the regular-file check would fill this one's memory.
+@pytest.mark.parametrize("make", [make_fifo, make_folder, make_fifo_link])
+def test_irregular_shard_counts_as_empty(tmp_path, time_limit, caplog, make):
+    make(tmp_path / "entries-0")
+    with caplog.at_level(logging.DEBUG, logger="mfa_guard.cache_store"):
+        entries = read_shard(str(tmp_path / "entries-0"))
+    assert entries == {}
+    assert (
+        f"ignoring unreadable cache file {tmp_path / 'entries-0'}: not a regular file"
+        in caplog.text
+    )
+
+
+@pytest.mark.parametrize("make", [make_fifo, make_fifo_link])
+def test_save_replaces_irregular_shard(tmp_path, time_limit, make):
+    make(tmp_path / "entries-0")
+    store = ShardStore(str(tmp_path))
+    assert store.get(FIRST) is None
+    store.put(FIRST, "{}")
+    store.save()
+    assert (tmp_path / "entries-0").is_file()
+    assert not (tmp_path / "entries-0").is_symlink()
+    assert shard_keys(tmp_path) == [FIRST]
+    assert temporary_files(tmp_path) == []
+
+
+def test_save_keeps_folder_shard(tmp_path, time_limit):
+    (tmp_path / "entries-0").mkdir()
+    store = ShardStore(str(tmp_path))
+    store.put(FIRST, "{}")
+    store.save()
+    assert (tmp_path / "entries-0").is_dir()
+    assert temporary_files(tmp_path) == []
