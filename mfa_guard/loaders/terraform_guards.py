@@ -9,7 +9,8 @@ reports the file and leaves it out of the evaluation:
 - a variable `type` that is not a type constraint (a nil pointer panic,
   see `terraform_types`);
 - a `dynamic` block whose `for_each` is a string, number or bool
-  ("value is not a collection" panic);
+  ("value is not a collection" panic); on a resource, data source or
+  module, such a `for_each` makes tfparse drop the block without an error;
 - a `count` or `for_each` that refers to its own block, directly or through
   other blocks' `count` or `for_each` (memory grows past 1 GB, then a panic);
 - a module that calls one of its callers, or itself (endless recursion);
@@ -23,7 +24,8 @@ brackets nest deeper than tfparse's parser can recurse, balanced or not
 NOTE: a `for_each` is caught when the fallback evaluator computes it or
 its type is plain from the syntax (see `terraform_primitives`), and a file
 name when the evaluator computes it. `for_each = try(var.x, 1)`, with
-`var.x` undeclared, still crashes tfparse.
+`var.x` undeclared, still crashes tfparse, and a resource whose
+`for_each` is a number from `lookup()` is still dropped without a finding.
 """
 
 from __future__ import annotations
@@ -104,8 +106,9 @@ def _first_problem(
         return invalid[0]
     for block in blocks:
         problem = (
-            _scalar_for_each(block, evaluator, context)
+            _scalar_for_each(_dynamic_blocks(block), evaluator, context)
             or self_reference(block, blocks)
+            or _scalar_for_each(_counted(block), evaluator, context)
             or special_file(block, evaluator, bases)
         )
         if problem is not None:
@@ -134,10 +137,16 @@ def _static_scope(
 
 
 def _scalar_for_each(
-    block: Block, evaluator: Evaluator, context: PrimitiveContext
+    owners: list[Block], evaluator: Evaluator, context: PrimitiveContext
 ) -> Problem | None:
-    for dynamic in _dynamic_blocks(block):
-        attribute = dynamic.attributes.get("for_each")
+    """Find a `for_each` of one of `owners` whose value is a string, number or bool.
+
+    In a `dynamic` block, tfparse panics on it. On a resource, data source
+    or module, tfparse silently drops the block, so its policy would go
+    unchecked without a word.
+    """
+    for owner in owners:
+        attribute = owner.attributes.get("for_each")
         if attribute is None or attribute.expression is None:
             continue
         value = evaluator.evaluate(attribute.expression, attribute.source)
@@ -146,13 +155,18 @@ def _scalar_for_each(
             kind = primitive_kind(attribute.expression, attribute.source, context)
         if kind is None:
             continue
-        label = dynamic.labels[0] if dynamic.labels else ""
+        labels = " ".join(f'"{label}"' for label in owner.labels)
         message = (
-            f'invalid for_each in dynamic "{label}": a {kind} is not a collection; '
-            "Terraform rejects this, so the file was left out"
+            f"invalid for_each in {owner.type} {labels}: a {kind} is not a "
+            "collection; Terraform rejects this, so the file was left out"
         )
         return attribute.span, message
     return None
+
+
+def _counted(block: Block) -> list[Block]:
+    """Return the block itself if it may have `for_each`: a resource, data source or module."""
+    return [block] if block.type in ("resource", "data", "module") else []
 
 
 def _dynamic_blocks(block: Block) -> list[Block]:

@@ -96,6 +96,47 @@ def test_scalar_dynamic_for_each(tmp_path: Path) -> None:
     ]
 
 
+def test_scalar_resource_for_each(tmp_path: Path) -> None:
+    # tfparse drops such a resource without an error, so its policy would
+    # be skipped as if the module had none.
+    output = load_isolated(
+        tmp_path,
+        {
+            "main.tf": "locals {\n  sizes = { a = 2 }\n}\n"
+            'resource "aws_iam_policy" "p" {\n'
+            '  for_each = local.sizes["a"]\n'
+            '  policy   = "{}"\n}\n',
+        },
+    )
+
+    assert output["documents"] == []
+    assert output["diagnostics"] == [
+        [
+            "parse-error",
+            "main.tf",
+            5,
+            3,
+            'invalid for_each in resource "aws_iam_policy" "p": a number is not '
+            "a collection; Terraform rejects this, so the file was left out",
+        ]
+    ]
+
+
+def test_collection_resource_for_each_kept(tmp_path: Path) -> None:
+    output = load_isolated(
+        tmp_path,
+        {
+            "main.tf": 'resource "aws_iam_policy" "p" {\n'
+            '  for_each = toset(["a"])\n'
+            '  policy   = jsonencode({ Statement = [{ Effect = "Deny", '
+            'Action = "*", Resource = "*" }] })\n}\n',
+        },
+    )
+
+    assert output["diagnostics"] == []
+    assert len(output["documents"]) == 1
+
+
 def test_scalar_for_each_from_tfvars(tmp_path: Path) -> None:
     output = load_isolated(
         tmp_path,
