@@ -485,6 +485,12 @@ def _exit_cause(process: BaseProcess) -> str:
     return describe_exit(process.exitcode)
 
 
+def timeout_reason(seconds: float | None) -> str:
+    """Return why a unit that exceeded the time limit was not checked."""
+    unit = "second" if seconds == 1 else "seconds"
+    return f"loading took longer than {seconds:g} {unit}"
+
+
 def describe_exit(code: int | None) -> str:
     """Describe how a process ended, from its exit code (negative for a signal)."""
     if code is None:
@@ -612,7 +618,7 @@ class WorkerPool:
                 index = worker.assigned[0]
                 if self._retry_alone(worker, pending):
                     continue
-                reason = f"loading took longer than {self.timeout:g} seconds"
+                reason = timeout_reason(self.timeout)
                 logger.warning(
                     "%s: %s; its worker was stopped", units[index].name, reason
                 )

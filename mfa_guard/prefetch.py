@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from mfa_guard.loaders.base import LoadResult
-from mfa_guard.parallel import Unit, describe_exit
+from mfa_guard.parallel import Unit, describe_exit, timeout_reason
 
 if TYPE_CHECKING:
     import threading
@@ -109,7 +109,7 @@ class Prefetch:
             _wait(pid)
             os.close(reader)
             del self._children[unit]
-            reason = f"loading took longer than {self._timeout:g} seconds"
+            reason = timeout_reason(self._timeout)
             logger.warning("%s: %s; its process was stopped", unit.name, reason)
             return (CRASHED, reason)
         # The child stays listed until it is reaped, so that `close` stops it

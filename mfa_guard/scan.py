@@ -163,7 +163,10 @@ def scan(
     result.missing.extend(discovery.missing)
     units = make_units(discovery.paths, max_bytes)
     findings: set[Finding] = set()
-    for report in analyze_units(units, analyzer, jobs, cache, debug, prefetch=prefetch):
+    reports = analyze_units(
+        units, analyzer, jobs, cache, debug, timeout=timeout, prefetch=prefetch
+    )
+    for report in reports:
         if report.read:
             result.files_read.append(report.name)
             result.comments.update(report.comments)

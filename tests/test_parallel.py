@@ -191,6 +191,33 @@ def test_timeout_inside_batch_names_unit(tmp_path, analyzer):
     assert others == [["MFA101"]] * 39
 
 
+def test_scan_passes_timeout(tmp_path, analyzer, monkeypatch):
+    for index in range(3):
+        (tmp_path / f"p{index}.json").write_text(POLICY)
+    (tmp_path / "slow.json").write_text(POLICY)
+    real_make_units = make_units
+
+    def with_slow_unit(files, max_bytes):
+        # Workers may be spawned rather than forked, so the slow load must
+        # travel with the unit, not with a patch of this process.
+        return [
+            SleepingUnit(
+                unit.name, unit.path, unit.files, unit.terraform, unit.max_bytes
+            )
+            if unit.name.endswith("slow.json")
+            else unit
+            for unit in real_make_units(files, max_bytes)
+        ]
+
+    monkeypatch.setattr("mfa_guard.parallel.make_units", with_slow_unit)
+    started = time.monotonic()
+    result = scan([str(tmp_path)], analyzer, jobs=2, timeout=1.0)
+    assert time.monotonic() - started < 20
+    messages = [f.message for f in result.findings if f.rule_id == "MFA903"]
+    assert len(messages) == 1
+    assert "loading took longer than 1 second" in messages[0]
+
+
 def test_slow_unit_times_out(tmp_path, analyzer):
     slow = policy_unit(tmp_path, "slow.json", SleepingUnit)
     quick = policy_unit(tmp_path, "quick.json")
@@ -198,7 +225,7 @@ def test_slow_unit_times_out(tmp_path, analyzer):
     reports = analyze_units([slow, quick], analyzer, jobs=2, timeout=1.0)
     assert time.monotonic() - started < 20
     assert rule_ids(reports[0]) == ["MFA903"]
-    assert "loading took longer than 1 seconds" in reports[0].findings[0].message
+    assert "loading took longer than 1 second" in reports[0].findings[0].message
     assert rule_ids(reports[1]) == ["MFA101"]
 
 

@@ -254,5 +254,5 @@ def test_slow_child_stopped_at_timeout(module):
 
     assert located(report) == [("parse-error", 1, 1)]
     assert report["findings"][0]["message"] == (
-        "not checked: loading took longer than 1 seconds"
+        "not checked: loading took longer than 1 second"
     )
