@@ -227,6 +227,18 @@ def anchor_patterns(
     return anchored
 
 
+def file_patterns(patterns: Iterable[str], folder: str | os.PathLike[str]) -> list[str]:
+    """Return the globs to match for `patterns` written in a file in `folder`.
+
+    A pattern without a slash matches file names, so it is kept as it is.
+    Every other pattern is anchored to `folder`, so that it matches the same
+    files whatever the current folder.
+    """
+    patterns = list(patterns)
+    names = [p for p in patterns if "/" not in p and os.sep not in p]
+    return names + anchor_patterns(patterns, folder)
+
+
 def path_matcher(patterns: Sequence[str]) -> Callable[[str], bool] | None:
     """Build a test of whether a path matches one of the globs, as in `fnmatch`.
 

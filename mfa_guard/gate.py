@@ -20,7 +20,7 @@ from mfa_guard.baseline import (
     write_baseline,
 )
 from mfa_guard.config import Config, find_config, load_config
-from mfa_guard.discover import anchor_patterns
+from mfa_guard.discover import anchor_patterns, file_patterns
 from mfa_guard.engine.context import RunContext, ScenarioSettings
 from mfa_guard.engine.rules import Rule, load_rules
 from mfa_guard.errors import UsageError
@@ -88,14 +88,15 @@ def select_rules(
 def exclude_patterns(config: Config, command_line: list[str]) -> list[str]:
     """Return the exclude globs of the configuration file and the command line.
 
-    The file's globs match paths relative to the folder that contains it,
-    and the command line's globs match paths relative to the current folder.
-    Both also match each path as the command line gave it, and a glob
-    without a slash matches the file name in any folder.
+    The file's globs match paths relative to the folder that contains it.
+    The command line's globs match paths relative to the current folder,
+    and the paths as the command line gave them. A glob without a slash
+    matches the file name in any folder.
     """
-    patterns = [*config.exclude, *command_line]
+    patterns = list(config.exclude)
     if config.path is not None:
-        patterns += anchor_patterns(config.exclude, config.path.absolute().parent)
+        patterns = file_patterns(config.exclude, config.path.absolute().parent)
+    patterns += command_line
     patterns += anchor_patterns(command_line, Path.cwd())
     return patterns
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mfa_guard.discover import anchor_patterns, path_matcher
+from mfa_guard.discover import file_patterns, path_matcher
 from mfa_guard.model import Diagnostic, DiagnosticKind, Finding, SourceSpan
 from mfa_guard.records import field, record
 
@@ -147,12 +147,13 @@ def _ignore_matcher(
 ) -> Callable[[str], bool]:
     """Build a test of whether a path matches the `paths` globs of an ignore entry.
 
-    The globs match the path relative to `config_folder` as well as the path
-    as given, and a glob without a slash matches the file name.
+    The globs match the path relative to `config_folder`, and a glob without
+    a slash matches the file name. Without a configuration file, the globs
+    match the path as given.
     """
     patterns = list(entry.paths)
     if config_folder is not None:
-        patterns += anchor_patterns(entry.paths, config_folder)
+        patterns = file_patterns(entry.paths, config_folder)
     return path_matcher(patterns) or (lambda path: False)
 
 

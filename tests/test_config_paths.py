@@ -132,11 +132,29 @@ def test_ignore_outside_config_folder(repository, monkeypatch, run_scan):
     assert result.data["summary"]["suppressed"] == 0
 
 
-def test_exclude_matches_given_path(repository, monkeypatch, run_scan):
+def test_exclude_ignores_path_as_given(repository, monkeypatch, run_scan):
+    # legacy/*.json in settings/ means settings/legacy/*.json, even where
+    # the scanned path happens to read legacy/old.json.
     config = write(repository / "settings" / "mfa-guard.yaml", EXCLUDE)
     monkeypatch.chdir(repository)
     result = run_scan("--config", config, ".")
-    assert paths(result) == ["current/new.json"]
+    assert paths(result) == ["current/new.json", "legacy/old.json"]
+
+
+def test_config_globs_from_subfolder(repository, monkeypatch, run_scan):
+    # From app/, the paths app/legacy/old.json and app/ignored/old.json read
+    # legacy/... and ignored/..., but the globs name folders of the root.
+    write(
+        repository / ".mfa-guard.yaml",
+        EXCLUDE + IGNORE.replace("legacy/*.json", "ignored/*.json"),
+    )
+    write(repository / "app" / "legacy" / "old.json", POLICY)
+    write(repository / "app" / "ignored" / "old.json", POLICY)
+    monkeypatch.chdir(repository / "app")
+    result = run_scan(".")
+    config = str(repository / ".mfa-guard.yaml")
+    assert paths(result) == [config, "ignored/old.json", "legacy/old.json"]
+    assert result.findings[0]["rule_name"] == "unused-suppression"
 
 
 def test_exclude_name_pattern_anywhere(repository, monkeypatch, run_scan):
