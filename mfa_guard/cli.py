@@ -62,7 +62,7 @@ def _add_speed_options(parser: argparse.ArgumentParser) -> None:
         "--jobs",
         metavar="N",
         type=_positive_int,
-        help="number of worker processes that load and analyze files (default: one per CPU); with 1, files other than Terraform load in the main process",
+        help="number of worker processes that load and analyze files (default: one per CPU); with 1 and no Terraform files, the scan runs in the main process",
     )
     parser.add_argument(
         "--no-cache",
@@ -80,7 +80,7 @@ def _add_speed_options(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         type=_positive_int,
         default=DEFAULT_TIMEOUT,
-        help=f"report a file or Terraform module that takes longer than SECONDS to load and analyze as not checked, and go on (default: {DEFAULT_TIMEOUT}; applies in worker processes, which load Terraform modules always and other files with --jobs 2 or more)",
+        help=f"report a file or Terraform module that takes longer than SECONDS to load and analyze as not checked, and go on (default: {DEFAULT_TIMEOUT}; applies to worker processes, which run whenever Terraform files are scanned, and with --jobs 2 or more)",
     )
 
 
@@ -283,7 +283,10 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _use_colour() -> bool:
+def _use_colour(target: Path | None) -> bool:
+    """Return True when text output goes to a terminal and NO_COLOR is not set."""
+    if target is not None or sys.stdout is None:
+        return False
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
@@ -350,7 +353,9 @@ def _scan_and_report(args: argparse.Namespace, prefetch: Prefetch | None) -> int
             print(f"unresolved: {path}: {reason}", file=sys.stderr)
 
     if not args.diff or args.output is not None:
-        _write_output(_render_scan(args.format, settings.rules, result), args.output)
+        colour = _use_colour(args.output)
+        rendered = _render_scan(args.format, settings.rules, result, colour)
+        _write_output(rendered, args.output)
 
     if settings.fail_on == "never":
         return EXIT_OK
@@ -393,7 +398,9 @@ def _run_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _render_scan(output_format: str, rules: list[Rule], result: ScanResult) -> str:
+def _render_scan(
+    output_format: str, rules: list[Rule], result: ScanResult, colour: bool
+) -> str:
     files, policies = len(result.files_read), result.documents
     if output_format == "json":
         from mfa_guard.report import json as json_report
@@ -416,7 +423,6 @@ def _render_scan(output_format: str, rules: list[Rule], result: ScanResult) -> s
         return github.render(result.findings)
     from mfa_guard.report import text
 
-    colour = _use_colour()
     return text.render(
         result.findings,
         files,
@@ -429,19 +435,51 @@ def _render_scan(output_format: str, rules: list[Rule], result: ScanResult) -> s
 
 
 def _write_output(output: str, target: Path | None) -> None:
-    """Print `output`, or write it to `target` atomically so no partial file is left."""
+    """Print `output`, or write it to `target`.
+
+    A regular file is replaced atomically, so no partial file is left, and
+    keeps its permissions; a symbolic link is followed. Anything else at
+    `target`, such as a named pipe or /dev/stdout, is written to in place.
+    """
     if target is None:
+        if sys.stdout is None:
+            raise UsageError("standard output is closed; name a file with --output")
         sys.stdout.write(output)
         return
+
+    import stat
+
+    target = Path(os.path.realpath(target))
+    try:
+        mode: int | None = target.stat().st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        with open(target, "w", encoding="utf-8", errors="backslashreplace") as stream:
+            stream.write(output)
+        return
+    _replace_file(output, target, mode)
+
+
+def _replace_file(output: str, target: Path, mode: int | None) -> None:
+    """Write `output` to a temporary file beside `target`, then rename it over `target`.
+
+    The new file gets the permissions of the file it replaces (`mode`), or
+    for a new file those that `open` would give it under the current umask.
+    """
     import tempfile
 
-    directory = target.parent if str(target.parent) else Path(".")
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
+    if mode is None:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
         with os.fdopen(
             handle, "w", encoding="utf-8", errors="backslashreplace"
         ) as stream:
             stream.write(output)
+            os.fchmod(stream.fileno(), mode & 0o7777)
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -572,9 +610,11 @@ def run() -> NoReturn:
     code = main()
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
-        # The reader may have gone away, or the stream been closed.
-        with contextlib.suppress(BrokenPipeError, ValueError):
-            stream.flush()
+        # A stream is None when its descriptor was closed at start-up. The
+        # reader may also have gone away, or the stream been closed since.
+        if stream is not None:
+            with contextlib.suppress(BrokenPipeError, ValueError):
+                stream.flush()
     os._exit(code)
 
 

@@ -1,0 +1,98 @@
+"""Where the report goes: standard output, a file, a link, a named pipe."""
+
+import os
+import stat
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from mfa_guard.cli import _use_colour, main
+
+REPOSITORY = Path(__file__).parent.parent
+POLICY = REPOSITORY / "examples" / "json" / "force_mfa.json"
+
+
+def scan_to(target):
+    return main(
+        ["scan", "--no-cache", "--format", "json", "--output", str(target), str(POLICY)]
+    )
+
+
+def test_new_file_follows_umask(tmp_path):
+    old = os.umask(0o022)
+    try:
+        scan_to(tmp_path / "report.json")
+    finally:
+        os.umask(old)
+    mode = stat.S_IMODE((tmp_path / "report.json").stat().st_mode)
+    assert mode == 0o644
+
+
+def test_existing_file_keeps_mode(tmp_path):
+    target = tmp_path / "report.json"
+    target.write_text("old")
+    target.chmod(0o640)
+    scan_to(target)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert target.read_text().startswith("{")
+
+
+def test_link_followed(tmp_path):
+    real = tmp_path / "real.json"
+    real.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    scan_to(link)
+    assert link.is_symlink()
+    assert real.read_text().startswith("{")
+
+
+def test_named_pipe_written_in_place(tmp_path):
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    received = []
+    reader = threading.Thread(
+        target=lambda: received.append(pipe.read_text()), daemon=True
+    )
+    reader.start()
+    scan_to(pipe)
+    reader.join(timeout=30)
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    assert received[0].startswith("{")
+
+
+def test_no_colour_in_output_file():
+    assert _use_colour(Path("report.txt")) is False
+
+
+def run_closed_stdout(*arguments):
+    """Run mfa-guard with its standard output closed; return exit code and stderr."""
+    command = [sys.executable, "-m", "mfa_guard", *arguments]
+    script = " ".join(f"'{part}'" for part in command) + " >&-"
+    completed = subprocess.run(
+        ["bash", "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=REPOSITORY,
+        timeout=120,
+        check=False,
+    )
+    return completed.returncode, completed.stderr
+
+
+def test_closed_stdout_with_output_file(tmp_path):
+    target = tmp_path / "report.json"
+    code, err = run_closed_stdout(
+        "scan", "--no-cache", "--format", "json", "--output", str(target), str(POLICY)
+    )
+    assert code == 1
+    assert err == ""
+    assert target.read_text().startswith("{")
+
+
+def test_closed_stdout_without_output_file():
+    code, err = run_closed_stdout("scan", "--no-cache", str(POLICY))
+    assert code == 2
+    assert "standard output is closed; name a file with --output" in err
+    assert "Traceback" not in err
