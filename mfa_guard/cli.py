@@ -608,6 +608,13 @@ def run() -> NoReturn:
     exit handlers. Only the standard streams and logging need a flush.
     """
     code = main()
+    # os._exit skips the exit handler of multiprocessing, which stops worker
+    # processes still running, for example one being started at Ctrl-C.
+    multiprocessing = sys.modules.get("multiprocessing")
+    if multiprocessing is not None:
+        for child in multiprocessing.active_children():
+            child.kill()
+            child.join(5)
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         # A stream is None when its descriptor was closed at start-up. The

@@ -387,14 +387,23 @@ def _start_method_context() -> ForkContext | ForkServerContext | SpawnContext:
     return multiprocessing.get_context("spawn")
 
 
-def _worker_main(connection: Connection, state: WorkerState) -> None:
+def _worker_main(
+    connection: Connection, state: WorkerState, parent_end: Connection | None = None
+) -> None:
     """Serve batches of units from `connection` until the parent sends None or goes away.
+
+    `parent_end` is the parent's end of the pipe, which a forked worker
+    inherits. The worker closes it at once: while it stays open here, the
+    worker never sees the end of the pipe when the parent dies, and would
+    wait for a batch forever.
 
     A unit sent alone, such as a Terraform module, gets its report as soon
     as it is ready, so the parent can tell which unit a worker was running
     when it died. A batch of other units gets one message with all its
     reports, which saves the parent most of its work per unit.
     """
+    if parent_end is not None:
+        parent_end.close()
     # The parent handles Ctrl-C and stops the workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -438,7 +447,7 @@ class _Worker:
         parent_end, child_end = context.Pipe()
         self.connection = parent_end
         self.process: BaseProcess = context.Process(
-            target=_worker_main, args=(child_end, state), daemon=True
+            target=_worker_main, args=(child_end, state, parent_end), daemon=True
         )
         self.process.start()
         child_end.close()

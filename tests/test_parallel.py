@@ -3,6 +3,8 @@
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -308,3 +310,40 @@ def test_crashed_unit_keeps_comments(tmp_path, analyzer):
     assert rule_ids(reports[0]) == ["MFA903"]
     assert [item.span.line for item in reports[0].comments[str(path)]] == [1]
     assert reports[1].comments == {}
+
+
+ORPHAN_SCRIPT = """
+import os, signal
+from mfa_guard.engine.rules import load_rules
+from mfa_guard.engine.runner import Analyzer
+from mfa_guard.parallel import WorkerPool
+
+pool = WorkerPool(Analyzer(load_rules()), 2).__enter__()
+print(" ".join(str(worker.process.pid) for worker in pool.slots), flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def process_ended(pid):
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "State:\tZ" in status
+
+
+def test_workers_end_with_killed_parent():
+    completed = subprocess.run(
+        [sys.executable, "-c", ORPHAN_SCRIPT],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+        timeout=120,
+        check=False,
+    )
+    workers = [int(pid) for pid in completed.stdout.split()]
+    deadline = time.monotonic() + 10
+    while not all(process_ended(pid) for pid in workers):
+        assert time.monotonic() < deadline, "a worker outlived its parent"
+        time.sleep(0.05)
+    assert len(workers) == 2
