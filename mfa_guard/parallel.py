@@ -393,9 +393,9 @@ def _worker_main(
     """Serve batches of units from `connection` until the parent sends None or goes away.
 
     `parent_end` is the parent's end of the pipe, which a forked worker
-    inherits. The worker closes it at once: while it stays open here, the
-    worker never sees the end of the pipe when the parent dies, and would
-    wait for a batch forever.
+    inherits. The worker closes it at once: while it stays open here, a
+    read never reaches the end of the pipe when the parent dies, and the
+    worker would wait for a batch forever.
 
     A unit sent alone, such as a Terraform module, gets its report as soon
     as it is ready, so the parent can tell which unit a worker was running
