@@ -449,16 +449,17 @@ def _write_output(output: str, target: Path | None) -> None:
 
     import stat
 
-    target = Path(os.path.realpath(target))
     try:
-        mode: int | None = target.stat().st_mode
+        mode: int | None = os.stat(target).st_mode
     except OSError:
         mode = None
     if mode is not None and not stat.S_ISREG(mode):
         with open(target, "w", encoding="utf-8", errors="backslashreplace") as stream:
             stream.write(output)
         return
-    _replace_file(output, target, mode)
+    # Resolved only now: /dev/stdout leads to a name such as "pipe:[1234]",
+    # which is not a path, while a link to a file leads to the file.
+    _replace_file(output, Path(os.path.realpath(target)), mode)
 
 
 def _replace_file(output: str, target: Path, mode: int | None) -> None:

@@ -62,6 +62,21 @@ def test_named_pipe_written_in_place(tmp_path):
     assert received[0].startswith("{")
 
 
+def test_dev_stdout_written_in_place():
+    command = [sys.executable, "-m", "mfa_guard", "scan", "--no-cache"]
+    completed = subprocess.run(
+        [*command, "--format", "json", "--output", "/dev/stdout", str(POLICY)],
+        capture_output=True,
+        text=True,
+        cwd=REPOSITORY,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 1
+    assert completed.stdout.startswith("{")
+    assert completed.stderr == ""
+
+
 def test_no_colour_in_output_file():
     assert _use_colour(Path("report.txt")) is False
 
