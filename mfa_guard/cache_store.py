@@ -42,6 +42,10 @@ HEADER = "mfa-guard result cache 2"
 # Maximum size of one shard file in bytes, so 32 MiB for the whole cache.
 MAX_SHARD_BYTES = 2 * 1024 * 1024
 
+# A larger shard file was not written by mfa-guard, so it is not read:
+# reading a file of any size whole could take seconds and gigabytes.
+MAX_READ_BYTES = 2 * MAX_SHARD_BYTES
+
 # A temporary file older than this many seconds is taken to be left by a
 # killed process, because a write takes well under a second, and the next
 # save removes it.
@@ -183,15 +187,20 @@ def read_shard(path: str) -> dict[str, str]:
 def _read_regular_file(path: str) -> bytes | None:
     """Read all of `path`, or return None when it is not a regular file.
 
-    Raises OSError when the file cannot be opened or read.
+    Raises OSError when the file cannot be opened or read, or is larger
+    than MAX_READ_BYTES.
     """
     descriptor = os.open(path, OPEN_FLAGS)
     try:
         if not stat.S_ISREG(os.fstat(descriptor).st_mode):
             return None
         chunks = []
+        size = 0
         while chunk := os.read(descriptor, READ_CHUNK_BYTES):
             chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_READ_BYTES:
+                raise OSError(f"larger than {MAX_READ_BYTES} bytes")
     finally:
         os.close(descriptor)
     return b"".join(chunks)

@@ -209,6 +209,16 @@ def test_damaged_shard_counts_as_empty(tmp_path, content):
     assert store.get(FIRST) is None
 
 
+def test_oversized_shard_not_read(tmp_path, caplog):
+    shard = tmp_path / "entries-0"
+    shard.write_bytes(HEADER.encode() + b"\n" + FIRST.encode() + b" {}\n")
+    with shard.open("r+b") as stream:
+        stream.truncate(cache_store.MAX_READ_BYTES + 1)
+    caplog.set_level(logging.DEBUG, logger="mfa_guard.cache_store")
+    assert read_shard(str(shard)) == {}
+    assert f"larger than {cache_store.MAX_READ_BYTES} bytes" in caplog.text
+
+
 @pytest.fixture
 def time_limit():
     """Fail a test that blocks for 10 seconds, instead of letting it hang."""
