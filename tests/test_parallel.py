@@ -24,6 +24,7 @@ from mfa_guard.parallel import (
     make_units,
 )
 from mfa_guard.scan import scan
+from tests.processes import process_ended
 
 POLICY = """{
   "Version": "2012-10-17",
@@ -322,14 +323,6 @@ pool = WorkerPool(Analyzer(load_rules()), 2).__enter__()
 print(" ".join(str(worker.process.pid) for worker in pool.slots), flush=True)
 os.kill(os.getpid(), signal.SIGKILL)
 """
-
-
-def process_ended(pid):
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return True
-    return "State:\tZ" in status
 
 
 def test_workers_end_with_killed_parent():

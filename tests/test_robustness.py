@@ -12,6 +12,7 @@ import pytest
 
 from bench.generate import generate_tree
 from mfa_guard.cli import main
+from tests.processes import process_ended
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 
@@ -347,16 +348,8 @@ def _children(pid):
     return found
 
 
-def _gone(pid):
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return True
-    return "State:\tZ" in status
-
-
 def _analyzing(process, jobs):
-    """Return whether the scan is analyzing units: its workers run, or it used enough CPU time."""
+    """Return whether the scan is analyzing units: all its workers have started."""
     return len(_children(process.pid)) == int(jobs)
 
 
@@ -401,7 +394,7 @@ def test_interrupt_exits_130_without_output(tmp_path, large_tree, jobs):
     assert list(output.parent.iterdir()) == []
     # The tree has Terraform modules, which load in a worker with one job too.
     assert len(workers) == int(jobs)
-    assert all(_gone(pid) for pid in workers)
+    assert all(process_ended(pid) for pid in workers)
     # The result cache is written only at the end of a scan.
     assert [path.name for path in cache.rglob("*") if path.is_file()] == []
 
@@ -431,7 +424,7 @@ def test_terminate_stops_workers(tmp_path, large_tree):
     assert "Traceback" not in err
     assert list(output.parent.iterdir()) == []
     assert len(workers) == 2
-    assert all(_gone(pid) for pid in workers)
+    assert all(process_ended(pid) for pid in workers)
 
 
 # tfparse 0.6.22 panics on this `for_each`, which ends the process it runs in.
