@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mfa_guard.loaders.hcl_source import SourceFile
-from mfa_guard.loaders.hcl_template import TemplateText, literal_units
+from mfa_guard.loaders.hcl_template import TemplateText, decode_literal
 from mfa_guard.loaders.positions import Unresolved
 from mfa_guard.loaders.terraform_expressions import Evaluator, ModuleScope, describe
 from mfa_guard.loaders.terraform_operations import truth_value
@@ -108,11 +108,12 @@ class TemplateRenderer:
         self._literal(cursor, end)
 
     def _literal(self, start: int, end: int) -> None:
-        for unit in literal_units(self.source, start, end, {}, backslashes=False):
-            if self.skip_space and unit.char in _WHITESPACE:
+        decoded = decode_literal(self.source, start, end, {}, backslashes=False)
+        for char, origin in zip(decoded.text, decoded.origins, strict=True):
+            if self.skip_space and char in _WHITESPACE:
                 continue
             self.skip_space = False
-            self._emit(unit.char, unit.origin, literal=True)
+            self._emit(char, origin, literal=True)
 
     def _emit(self, text: str, origin: int, *, literal: bool = False) -> None:
         if len(self.output) + len(text) > MAX_RENDERED_LENGTH:

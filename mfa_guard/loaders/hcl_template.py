@@ -47,19 +47,6 @@ class TemplateText:
 
 
 @record(frozen=False)
-class TextUnit:
-    """One character of template text and the source offset it came from.
-
-    `opaque` marks characters of an interpolation or directive, which are
-    copied as written.
-    """
-
-    char: str
-    origin: int
-    opaque: bool = False
-
-
-@record(frozen=False)
 class Decoded:
     """Decoded template characters, with the source offset and kind of each.
 
@@ -174,24 +161,6 @@ def decode_literal(
         kinds.append(0)
         offset += length
     return Decoded("".join(pieces), origins, kinds)
-
-
-def literal_units(
-    source: SourceFile,
-    start: int,
-    end: int,
-    opaque: dict[int, int],
-    *,
-    backslashes: bool,
-) -> list[TextUnit]:
-    """Decode like `decode_literal`, one TextUnit per character."""
-    decoded = decode_literal(source, start, end, opaque, backslashes=backslashes)
-    return [
-        TextUnit(char, origin, bool(kind))
-        for char, origin, kind in zip(
-            decoded.text, decoded.origins, decoded.opaque, strict=True
-        )
-    ]
 
 
 def _backslash_escape(text: str, offset: int) -> tuple[str, int]:

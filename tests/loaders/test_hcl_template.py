@@ -1,21 +1,39 @@
 """Template text: decoding the characters of HCL strings and heredocs."""
 
+from typing import NamedTuple
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from mfa_guard.loaders.hcl_source import SourceFile
 from mfa_guard.loaders.hcl_template import (
     _TEMPLATE_ESCAPES,
-    TextUnit,
+    Decoded,
     _backslash_escape,
     _dedent,
     decode_literal,
-    literal_units,
 )
 
 PLAIN = st.text(alphabet=st.sampled_from(list('ab$%{}\\"n u0é')), max_size=12)
 INDENTED = st.text(alphabet=st.sampled_from(list(" \t\nab$")), max_size=12)
 INTERPOLATION = st.sampled_from(["${var.x}", "%{ if a }", "${b}"])
+
+
+class TextUnit(NamedTuple):
+    """One decoded character, its source offset, and whether it is in an interpolation."""
+
+    char: str
+    origin: int
+    opaque: bool = False
+
+
+def units_of(decoded: Decoded) -> list[TextUnit]:
+    return [
+        TextUnit(char, origin, bool(kind))
+        for char, origin, kind in zip(
+            decoded.text, decoded.origins, decoded.opaque, strict=True
+        )
+    ]
 
 
 def reference_units(text, start, end, opaque, backslashes):
@@ -91,14 +109,13 @@ def source_of(parts):
     ),
     backslashes=st.booleans(),
 )
-def test_literal_units_match_reference(parts, backslashes):
+def test_decode_matches_reference(parts, backslashes):
     source, opaque = source_of(parts)
     text = source.text
 
     expected = reference_units(text, 0, len(text), opaque, backslashes)
-    assert (
-        literal_units(source, 0, len(text), opaque, backslashes=backslashes) == expected
-    )
+    decoded = decode_literal(source, 0, len(text), opaque, backslashes=backslashes)
+    assert units_of(decoded) == expected
 
 
 @given(
@@ -111,15 +128,7 @@ def test_literal_units_match_reference(parts, backslashes):
 )
 def test_dedent_matches_reference(parts):
     source, opaque = source_of(parts)
-    units = literal_units(source, 0, len(source.text), opaque, backslashes=False)
+    decoded = decode_literal(source, 0, len(source.text), opaque, backslashes=False)
+    units = units_of(decoded)
 
-    decoded = _dedent(
-        decode_literal(source, 0, len(source.text), opaque, backslashes=False)
-    )
-    actual = [
-        TextUnit(char, origin, bool(kind))
-        for char, origin, kind in zip(
-            decoded.text, decoded.origins, decoded.opaque, strict=True
-        )
-    ]
-    assert actual == reference_dedent(units)
+    assert units_of(_dedent(decoded)) == reference_dedent(units)
