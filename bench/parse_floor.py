@@ -21,7 +21,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from mfa_guard.discover import discover, is_terraform
-from mfa_guard.loaders.cloudformation import looks_like_cloudformation
+from mfa_guard.loaders.cloudformation import may_be_template
 from mfa_guard.loaders.dispatch import UnreadableFile, read_text
 from mfa_guard.loaders.jsonpos import JsonError, parse_json
 from mfa_guard.loaders.terraform import IAM_MARKERS
@@ -36,7 +36,7 @@ def parse_file(path: Path) -> None:
     try:
         if path.name.lower().endswith(".json") or text.lstrip()[:1] in ("{", "["):
             parse_json(text)
-        elif looks_like_cloudformation(text) or "\\" in text:
+        elif may_be_template(text):
             parse_yaml(text)
     except (JsonError, YamlError):
         pass

@@ -87,6 +87,15 @@ def looks_like_cloudformation(text: str) -> bool:
     return "AWSTemplateFormatVersion" in text or "AWS::" in text
 
 
+def may_be_template(text: str) -> bool:
+    """Return False for YAML text that cannot be a CloudFormation template.
+
+    A template has one of the two markers in its text, unless a quoted
+    string spells it with backslash escapes.
+    """
+    return looks_like_cloudformation(text) or "\\" in text
+
+
 # Where policies sit in a template
 
 
@@ -743,11 +752,10 @@ def load_cloudformation_yaml(text: str, path: str) -> LoadResult:
     """
     from mfa_guard.loaders.yamlpos import YamlError, parse_yaml
 
-    # A template has one of the two markers in its text, unless a quoted
-    # string spells it with backslash escapes. Most YAML in a repository
-    # (Kubernetes manifests, CI settings) has neither. Skipping their parse
-    # cut YAML loading of the benchmark tree from 0.54 s to 0.31 s.
-    if not looks_like_cloudformation(text) and "\\" not in text:
+    # Most YAML in a repository (Kubernetes manifests, CI settings) is not a
+    # template. Skipping its parse cut YAML loading of the benchmark tree
+    # from 0.54 s to 0.31 s.
+    if not may_be_template(text):
         return LoadResult(relevant=False, note=_NOT_A_TEMPLATE)
 
     try:
