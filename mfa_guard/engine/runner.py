@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from mfa_guard.engine.autofix import build_autofix
 from mfa_guard.engine.checks import Hit, run_check
@@ -21,7 +21,7 @@ from mfa_guard.engine.schema import MESSAGE_FIELDS
 from mfa_guard.engine.scope import DocumentScope
 from mfa_guard.engine.subjects import STATEMENTS, USERS
 from mfa_guard.engine.user_rules import analyze_users, user_fields
-from mfa_guard.iam.actions import action_matches
+from mfa_guard.iam.actions import action_matches, get_catalogue
 from mfa_guard.loaders.base import LoadResult
 from mfa_guard.model import (
     Autofix,
@@ -147,6 +147,19 @@ def _drop_superseded(
     ]
 
 
+def _request_actions(value: object) -> Iterator[str]:
+    """Yield the `action` of every request listed anywhere in a rule's check."""
+    if isinstance(value, dict):
+        action = value.get("action")
+        if isinstance(action, str):
+            yield action
+        for item in value.values():
+            yield from _request_actions(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _request_actions(item)
+
+
 class Analyzer:
     """The rules of one run. Call `analyze` once per file or Terraform module."""
 
@@ -210,13 +223,19 @@ class Analyzer:
         The first analysis of a run pays once for building the scenarios,
         reading the IAM action catalogue and compiling patterns: about 20 ms
         of a one-file run on the benchmark machine. A caller that waits for
-        another process anyway can pay it while waiting.
+        another process anyway can pay it while waiting. The catalogue is
+        also read for every service whose actions the rules' requests name
+        (ec2 alone took 8 ms), as the first policy that denies them would.
         """
         from mfa_guard.loaders.build import build_document
 
         document, _ = build_document(WARM_UP_POLICY, path="(warm-up)")
         if document is not None:
             self.analyze([document])
+        catalogue = get_catalogue()
+        for rule in self.rules:
+            for action in _request_actions(rule.check):
+                catalogue.exists(action)
 
     def analyze_result(self, result: LoadResult) -> list[Finding]:
         """Analyze everything one loader returned, principals included."""
