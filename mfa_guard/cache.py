@@ -23,7 +23,6 @@ is described in `mfa_guard.cache_store`.
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 import re
 import stat
@@ -36,13 +35,14 @@ from mfa_guard import __version__
 from mfa_guard.cache_codec import decode_entry, encode_entry
 from mfa_guard.cache_store import OPEN_FLAGS, ShardStore
 from mfa_guard.discover import SKIPPED_DIRECTORIES
+from mfa_guard.log import get_logger
 from mfa_guard.records import record
 
 if TYPE_CHECKING:
     from mfa_guard.engine.runner import Analyzer
     from mfa_guard.parallel import Unit, UnitReport
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 # Change this when the key or the entry layout changes, so old entries are not read.
 # NOTE: the folders of older formats are not removed, so a `v1` folder (one

@@ -30,12 +30,13 @@ move those entries forward.
 
 from __future__ import annotations
 
-import logging
 import os
 import stat
 import time
 
-logger = logging.getLogger(__name__)
+from mfa_guard.log import get_logger
+
+logger = get_logger(__name__)
 
 HEADER = "mfa-guard result cache 2"
 

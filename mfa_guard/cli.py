@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import logging
 import os
 import signal
 import sys
@@ -16,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from mfa_guard import __version__
+from mfa_guard import __version__, log
 from mfa_guard.engine.schema import RuleError
 from mfa_guard.errors import UsageError
 
@@ -563,10 +562,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     debug = getattr(args, "debug", False)
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.WARNING,
-        format="mfa-guard: %(levelname)s: %(message)s",
-    )
+    log.configure(debug)
     handlers = {
         "scan": _run_scan,
         "init": _run_init,
@@ -616,7 +612,7 @@ def run() -> NoReturn:
         for child in multiprocessing.active_children():
             child.kill()
             child.join(5)
-    logging.shutdown()
+    log.shutdown()
     for stream in (sys.stdout, sys.stderr):
         # A stream is None when its descriptor was closed at start-up. The
         # reader may also have gone away, or the stream been closed since.

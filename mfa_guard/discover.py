@@ -12,15 +12,15 @@ per file, because that cost about as much as the rest of a warm-cache scan.
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from mfa_guard.checkout import checkout_root
+from mfa_guard.log import get_logger
 from mfa_guard.records import field, record
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 SKIPPED_DIRECTORIES = frozenset(
     {

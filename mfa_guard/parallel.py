@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import logging
 import os
 import signal
 import sys
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from mfa_guard.discover import TERRAFORM_EXTENSIONS, is_terraform
 from mfa_guard.loaders.base import LoadResult
+from mfa_guard.log import get_logger
 from mfa_guard.model import Diagnostic, DiagnosticKind, Finding, SourceSpan
 from mfa_guard.records import field, record, replace
 
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from mfa_guard.prefetch import Prefetch
     from mfa_guard.suppress import InlineSuppression
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 # Maximum time in seconds to wait for a new worker process to import the
 # engine and receive the analyzer.

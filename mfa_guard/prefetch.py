@@ -22,7 +22,6 @@ whose walk can find many modules, and for more modules than `jobs`.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import signal
 import sys
@@ -31,12 +30,13 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from mfa_guard.loaders.base import LoadResult
+from mfa_guard.log import get_logger
 from mfa_guard.parallel import Unit, describe_exit, timeout_reason
 
 if TYPE_CHECKING:
     import threading
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 # Marks a prefetched unit whose child died; the reason is the second item.
 CRASHED = "crashed"
@@ -195,9 +195,9 @@ def _stamps(directory: str) -> tuple[Stamp, ...]:
 def _fork_is_safe() -> bool:
     if sys.platform != "linux" or "tfparse" in sys.modules:
         return False
-    import threading
-
-    return threading.active_count() == 1
+    # Without `threading` imported, no thread was started through it.
+    threading = sys.modules.get("threading")
+    return threading is None or threading.active_count() == 1
 
 
 def _child_main(unit: Unit, writer: int, debug: bool) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from collections.abc import Sequence
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING
 from mfa_guard.discover import EXCLUDED, discover
 from mfa_guard.loaders.base import LoadResult
 from mfa_guard.loaders.dispatch import DEFAULT_MAX_BYTES
+from mfa_guard.log import get_logger
 from mfa_guard.model import (
     Diagnostic,
     DiagnosticKind,
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from mfa_guard.prefetch import Prefetch
     from mfa_guard.suppress import InlineSuppression
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 
 @record(frozen=False)

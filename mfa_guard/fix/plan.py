@@ -10,7 +10,6 @@ not parse is left unchanged.
 from __future__ import annotations
 
 import difflib
-import logging
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -27,12 +26,13 @@ from mfa_guard.fix.source import (
     write_atomic,
 )
 from mfa_guard.fix.syntax import add_to_list, replace_operator, replace_variable_end
+from mfa_guard.log import get_logger
 from mfa_guard.model import Autofix, Finding
 from mfa_guard.records import field, record, replace
 
 _LINE = re.compile(r"[^\n]*\n|[^\n]+")
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 
 @record

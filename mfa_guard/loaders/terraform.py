@@ -21,7 +21,6 @@ module block is reported as unresolved.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -44,11 +43,12 @@ from mfa_guard.loaders.terraform_sources import (
 )
 from mfa_guard.loaders.terraform_tfvars import VarFiles, read_var_files
 from mfa_guard.loaders.terraform_tree import ModuleTree, discover_modules
+from mfa_guard.log import get_logger
 from mfa_guard.model import Diagnostic, DiagnosticKind, SourceSpan
 
 __all__ = ["IAM_MARKERS", "TerraformLoadResult", "load_terraform_module"]
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 # A module block, whose child module may declare IAM resources.
 _MODULE_BLOCK = re.compile(r'(^|\n)\s*module\s+"|"module"\s*:')

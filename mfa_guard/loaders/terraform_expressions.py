@@ -12,7 +12,6 @@ describing the expression.
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
 from mfa_guard.loaders.hcl_source import SourceFile
@@ -30,11 +29,12 @@ from mfa_guard.loaders.terraform_scope import contains_unknown as contains_unkno
 from mfa_guard.loaders.terraform_scope import describe as describe
 from mfa_guard.loaders.terraform_scope import is_unknown as is_unknown
 from mfa_guard.loaders.terraform_scope import plain as plain
+from mfa_guard.log import get_logger
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 _SCALARS = (str, int, float, bool)
 
