@@ -292,7 +292,7 @@ def _use_colour(target: Path | None) -> bool:
 def _run_scan(args: argparse.Namespace) -> int:
     prefetch = None
     if not (args.fix or args.diff):
-        from mfa_guard.loaders.dispatch import DEFAULT_MAX_BYTES
+        from mfa_guard.loaders.base import DEFAULT_MAX_BYTES
         from mfa_guard.parallel import default_jobs
         from mfa_guard.prefetch import Prefetch
 

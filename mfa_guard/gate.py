@@ -24,7 +24,7 @@ from mfa_guard.discover import anchor_patterns, file_patterns
 from mfa_guard.engine.context import RunContext, ScenarioSettings
 from mfa_guard.engine.rules import Rule, load_rules
 from mfa_guard.errors import UsageError
-from mfa_guard.loaders.dispatch import DEFAULT_MAX_BYTES
+from mfa_guard.loaders.base import DEFAULT_MAX_BYTES
 from mfa_guard.model import Finding
 from mfa_guard.records import record
 from mfa_guard.scan import ScanResult

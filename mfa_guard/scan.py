@@ -8,8 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from mfa_guard.discover import EXCLUDED, discover
-from mfa_guard.loaders.base import LoadResult
-from mfa_guard.loaders.dispatch import DEFAULT_MAX_BYTES
+from mfa_guard.loaders.base import DEFAULT_MAX_BYTES, LoadResult
 from mfa_guard.log import get_logger
 from mfa_guard.model import (
     Diagnostic,

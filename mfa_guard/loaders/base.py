@@ -5,6 +5,10 @@ from __future__ import annotations
 from mfa_guard.model import Diagnostic, PasswordPolicy, PolicyDocument, Principal
 from mfa_guard.records import field, record
 
+# Files larger than this are skipped unless the configuration or
+# `--max-file-size` sets another limit.
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+
 
 @record(frozen=False)
 class LoadResult:

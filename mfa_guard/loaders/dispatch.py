@@ -16,12 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from mfa_guard.loaders import plan_json
-from mfa_guard.loaders.base import LoadResult
+from mfa_guard.loaders.base import DEFAULT_MAX_BYTES, LoadResult
 from mfa_guard.loaders.build import build_document, is_template, looks_like_policy
 from mfa_guard.loaders.jsonpos import JsonError, ParsedJson, parse_json
 from mfa_guard.model import Diagnostic, DiagnosticKind, PolicyKind, SourceSpan
-
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),

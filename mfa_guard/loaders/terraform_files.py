@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from mfa_guard.checkout import checkout_root
-from mfa_guard.loaders.dispatch import DEFAULT_MAX_BYTES
+from mfa_guard.loaders.base import DEFAULT_MAX_BYTES
 from mfa_guard.loaders.hcl_source import SourceFile, read_source
 
 
