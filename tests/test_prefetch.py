@@ -256,3 +256,16 @@ def test_slow_child_stopped_at_timeout(module):
     assert report["findings"][0]["message"] == (
         "not checked: loading took longer than 1 second"
     )
+
+
+def test_warm_up_signals_failed_import(monkeypatch):
+    # The child waits for this signal before it imports the loader, so a
+    # missing signal would hang it until the timeout.
+    from mfa_guard.prefetch import _start_parser_warm_up
+
+    monkeypatch.setitem(sys.modules, "tfparse", None)
+
+    warming = _start_parser_warm_up()
+    warming.thread.join(10)
+
+    assert warming.imported.is_set()
