@@ -125,9 +125,10 @@ def _may_declare_packs() -> bool:
     directory (a zip file) makes it return True, so the full lookup runs.
     """
     for entry in sys.path:
-        folder = Path(entry or ".")
-        if not folder.is_dir():
-            if folder.exists():
+        # os.path, not pathlib: this runs on every scan, for every distribution.
+        folder = entry or "."
+        if not os.path.isdir(folder):
+            if os.path.exists(folder):
                 return True
             continue
         try:
@@ -137,14 +138,14 @@ def _may_declare_packs() -> bool:
         for name in names:
             if not name.endswith((".dist-info", ".egg-info")):
                 continue
-            if _declares_group(folder / name / "entry_points.txt"):
+            if _declares_group(os.path.join(folder, name, "entry_points.txt")):
                 return True
     return False
 
 
-def _declares_group(path: Path) -> bool:
+def _declares_group(path: str) -> bool:
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        with open(path, encoding="utf-8", errors="replace") as file:
+            return ENTRY_POINT_GROUP in file.read()
     except OSError:
         return False
-    return ENTRY_POINT_GROUP in text
