@@ -252,11 +252,22 @@ class Analyzer:
         scope = DocumentScope(document, self.context, sets)
         mfa_key = has_mfa_key(document)
         reported: list[tuple[Rule, int, Finding]] = []
+        # Several rules test the same predicate on a statement ("mfa-deny"
+        # most), and a predicate depends only on the statement and the scope.
+        decided: dict[tuple[str, int], bool] = {}
+
+        def holds(name: str, statement: Statement) -> bool:
+            key = (name, statement.index)
+            value = decided.get(key)
+            if value is None:
+                value = decided[key] = PREDICATES[name](statement, scope)
+            return value
+
         for rule in self.statement_rules:
             if not mfa_key and NEEDS_MFA_KEY.intersection(rule.where):
                 continue
             for statement in scope.select(rule.select):
-                if not all(PREDICATES[name](statement, scope) for name in rule.where):
+                if not all(holds(name, statement) for name in rule.where):
                     continue
                 span, extra = _location(rule, document, statement)
                 extra["statement"] = statement.label
