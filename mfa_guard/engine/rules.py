@@ -29,7 +29,9 @@ Keys of a rule file:
 - `location`: where a finding points when the check does not place it:
   `statement` (the default), `document`, `condition:<key>` (the first
   condition entry on that key) or `mfa-condition` (the first condition
-  entry on aws:MultiFactorAuthPresent or aws:MultiFactorAuthAge).
+  entry on aws:MultiFactorAuthPresent or aws:MultiFactorAuthAge). When the
+  finding names a scenario, an entry that does not hold in that scenario
+  comes first, so the finding points at the test that fails.
 - `severity-by-actions`: a list of `{only: [action patterns], severity}`.
   A finding whose reported actions all match `only` gets that severity
   instead of the default. The first entry that applies wins.

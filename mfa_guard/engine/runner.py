@@ -22,6 +22,8 @@ from mfa_guard.engine.scope import DocumentScope
 from mfa_guard.engine.subjects import STATEMENTS, USERS
 from mfa_guard.engine.user_rules import analyze_users, user_fields
 from mfa_guard.iam.actions import action_matches, get_catalogue
+from mfa_guard.iam.conditions import Tri, evaluate_entry
+from mfa_guard.iam.scenarios import Scenario
 from mfa_guard.loaders.base import LoadResult
 from mfa_guard.model import (
     Autofix,
@@ -36,6 +38,7 @@ from mfa_guard.model import (
     SourceSpan,
     Statement,
 )
+from mfa_guard.records import replace
 
 # A deny of everything but MFA self-service without MFA, next to an allow,
 # as most MFA policies are written.
@@ -77,8 +80,18 @@ def _entry_order(entry: ConditionEntry) -> int:
 
 
 def _location(
-    rule: Rule, document: PolicyDocument, statement: Statement
+    rule: Rule,
+    document: PolicyDocument,
+    statement: Statement,
+    scenario: Scenario | None = None,
 ) -> tuple[SourceSpan, dict[str, str]]:
+    """Return where a finding of `rule` on `statement` points, with its fields.
+
+    A condition location picks one entry on the location's keys: MFA tests
+    first, then MFA requirements, then the others. With `scenario`, an
+    entry that does not hold in it comes before all of them, because that
+    entry is what makes the condition fail for the scenario's caller.
+    """
     if rule.location == "document":
         return document.span, {}
 
@@ -91,10 +104,40 @@ def _location(
 
     entries = [entry for entry in statement.conditions if entry.key.lower() in keys]
     entries.sort(key=_entry_order)
+    if scenario is not None:
+        entries.sort(key=lambda entry: not _fails(entry, scenario, document.version))
     if not entries:
         return statement.span, {}
     entry = entries[0]
     return entry.span, {"operator": entry.operator, "key": entry.key}
+
+
+def _fails(entry: ConditionEntry, scenario: Scenario, version: str | None) -> bool:
+    return evaluate_entry(entry, scenario, version).value is Tri.FALSE
+
+
+def _place_hit(
+    rule: Rule,
+    scope: DocumentScope,
+    statement: Statement,
+    hit: Hit,
+    location: tuple[SourceSpan, dict[str, str]],
+) -> tuple[Hit, dict[str, str]]:
+    """Point a hit at the condition entry that fails in the hit's scenario.
+
+    `location` is the rule's location for the statement, from `_location`.
+    Only a hit at that location that names a scenario moves. A condition
+    block can hold several entries on one key, such as `Null` and
+    `BoolIfExists`, or one key written in two letter cases, and the first
+    of them need not be the one that fails.
+    """
+    span, extra = location
+    scenario = scope.context.scenarios.get(hit.fields.get("scenario", ""))
+    if hit.span != span or scenario is None:
+        return hit, extra
+
+    span, fields = _location(rule, scope.document, statement, scenario)
+    return replace(hit, span=span), {**extra, **fields}
 
 
 def _severity(rule: Rule, hit: Hit) -> Severity:
@@ -273,12 +316,15 @@ class Analyzer:
                 extra["statement"] = statement.label
                 extra["policy"] = document.label
                 extra.update(user_fields(rule.users, scope.sets))
-                for hit in run_check(rule.check, statement, scope, span):
+                for found in run_check(rule.check, statement, scope, span):
+                    hit, hit_extra = _place_hit(
+                        rule, scope, statement, found, (span, extra)
+                    )
                     autofix = None
                     if rule.autofix is not None:
                         autofix = build_autofix(
                             rule.autofix, statement, hit.span, hit.actions
                         )
-                    finding = _finding(rule, hit, extra, autofix)
+                    finding = _finding(rule, hit, hit_extra, autofix)
                     reported.append((rule, statement.index, finding))
         return _drop_superseded(reported)
