@@ -22,7 +22,7 @@ import signal
 import sys
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -407,11 +407,14 @@ def _worker_main(
     # The parent handles Ctrl-C and stops the workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     if not state.debug:
         from mfa_guard.loaders.terraform_evaluate import quiet_native_errors
 
         quiet_native_errors()
-    connection.send(("ready",))
+    if not _send(connection, ("ready",)):
+        return
     while True:
         try:
             batch = connection.recv()
@@ -429,10 +432,25 @@ def _worker_main(
                 summary = (
                     f"{type(error).__name__}: {error} (while analyzing {unit.name})"
                 )
-                connection.send(("error", index, summary, traceback.format_exc()))
+                _send(connection, ("error", index, summary, traceback.format_exc()))
                 return
             reports.append((index, report))
-        connection.send(("reports", reports))
+        if not _send(connection, ("reports", reports)):
+            return
+
+
+def _send(connection: Connection, message: tuple[Any, ...]) -> bool:
+    """Send `message` to the parent, or return False when the parent has gone.
+
+    A parent that is stopping, at Ctrl-C for example, closes its end of the
+    pipe. The worker then ends quietly, where multiprocessing would print
+    the traceback of the broken pipe to the terminal that the scan shares.
+    """
+    try:
+        connection.send(message)
+    except OSError:
+        return False
+    return True
 
 
 class _Worker:
@@ -449,7 +467,10 @@ class _Worker:
         self.process: BaseProcess = context.Process(
             target=_worker_main, args=(child_end, state, parent_end), daemon=True
         )
-        self.process.start()
+        # The worker starts with Ctrl-C blocked and unblocks it once it
+        # ignores it: a Ctrl-C while it starts would print a traceback there.
+        with _interrupts_blocked():
+            self.process.start()
         child_end.close()
         self.assigned: deque[int] = deque()
         self.started = 0.0
@@ -488,6 +509,19 @@ class _Worker:
             self.process.kill()
         self.process.join()
         self.connection.close()
+
+
+@contextlib.contextmanager
+def _interrupts_blocked() -> Iterator[None]:
+    """Hold back SIGINT in this thread; one that arrives meanwhile is delivered at the end."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _exit_cause(process: BaseProcess) -> str:

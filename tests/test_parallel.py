@@ -1,6 +1,7 @@
 """Worker processes: same results as one process, crash and timeout isolation."""
 
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -20,6 +21,7 @@ from mfa_guard.parallel import (
     UnitReport,
     WorkerError,
     WorkerPool,
+    _send,
     analyze_units,
     make_units,
 )
@@ -340,3 +342,18 @@ def test_workers_end_with_killed_parent():
         assert time.monotonic() < deadline, "a worker outlived its parent"
         time.sleep(0.05)
     assert len(workers) == 2
+
+
+def test_send_to_gone_parent_returns_false():
+    # A worker whose parent closed the pipe at Ctrl-C ends without a traceback.
+    worker_end, parent_end = multiprocessing.Pipe()
+    parent_end.close()
+
+    assert _send(worker_end, ("ready",)) is False
+
+
+def test_send_to_parent_returns_true():
+    worker_end, parent_end = multiprocessing.Pipe()
+
+    assert _send(worker_end, ("ready",)) is True
+    assert parent_end.recv() == ("ready",)
