@@ -16,7 +16,9 @@ child's what a caller that passes nothing gets, and a finding both report
 identically is reported once by the scan. `TerraformLoadResult.local_modules`
 names the child directories, for a caller that wants to drop their own copy.
 Modules from a registry or a git repository are not downloaded: each such
-module block is reported as unresolved.
+module block is reported as unresolved. So is each IAM block that tfparse
+returned no instance of while its `for_each` or `count` is not known to be
+empty (see `terraform_dropped`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from mfa_guard.loaders.base import LoadResult
 from mfa_guard.loaders.positions import Pos
 from mfa_guard.loaders.terraform_calls import call_diagnostics
 from mfa_guard.loaders.terraform_collect import PolicyCollector, TerraformLoadResult
+from mfa_guard.loaders.terraform_dropped import dropped_blocks
 from mfa_guard.loaders.terraform_evaluate import Evaluation, evaluate_module
 from mfa_guard.loaders.terraform_files import repository_roots
 from mfa_guard.loaders.terraform_guards import find_unsafe_files
@@ -119,6 +122,10 @@ def _load_module(directory: Path) -> TerraformLoadResult:
         for block in file_blocks
     ]
     instances = module_instances(evaluation.blocks, blocks, tree, var_files.definitions)
+    if evaluation.error is None:
+        result.diagnostics.extend(
+            dropped_blocks(evaluation.blocks, tree, instances, evaluation.excluded)
+        )
     if not result.diagnostics and not _declares_iam(instances):
         return _irrelevant(directory)
 

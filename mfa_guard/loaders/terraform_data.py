@@ -14,6 +14,7 @@ from typing import Any
 
 from mfa_guard.loaders.terraform_blocks import Attribute, unwrap
 from mfa_guard.loaders.terraform_document import PolicyDocumentBuilder, as_list
+from mfa_guard.loaders.terraform_dropped import dropped_dynamic_blocks
 from mfa_guard.loaders.terraform_expressions import UNKNOWN, describe, is_unknown
 from mfa_guard.loaders.terraform_merge import (
     DocumentParts,
@@ -82,6 +83,11 @@ class DataDocuments:
     def _build(self, entry: Entry) -> DocumentParts:
         builder = PolicyDocumentBuilder(self.resolver)
         value = builder.build(entry.values, entry.block)
+        self.diagnostics.extend(
+            dropped_dynamic_blocks(
+                entry.block, entry.values, self.resolver, entry.address
+            )
+        )
         own = document_parts(value, entry.source.path, entry.block.span)
         assert own is not None
         own.notes.extend(builder.notes)

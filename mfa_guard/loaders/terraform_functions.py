@@ -129,6 +129,17 @@ def _values(value: Any) -> list[Any]:
     return [value[key] for key in sorted(value)]
 
 
+def _lookup(mapping: Any, key: Any, *default: Any) -> Any:
+    """Return the value of `key` in a map, else the default, as Terraform's lookup()."""
+    if not isinstance(mapping, dict) or not isinstance(key, str) or len(default) > 1:
+        raise ValueError(f"lookup expects a map, a key and a default, got {mapping!r}")
+    if key in mapping:
+        return mapping[key]
+    if default:
+        return default[0]
+    raise ValueError(f"lookup: key {key!r} not found and no default given")
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "compact": _compact,
     "concat": _concat,
@@ -138,6 +149,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "jsonencode": _jsonencode,
     "keys": _keys,
     "length": _length,
+    "lookup": _lookup,
     "lower": _string_function("lower", str.lower),
     "merge": _merge,
     "split": _split,

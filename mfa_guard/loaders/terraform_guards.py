@@ -24,8 +24,10 @@ brackets nest deeper than tfparse's parser can recurse, balanced or not
 NOTE: a `for_each` is caught when the fallback evaluator computes it or
 its type is plain from the syntax (see `terraform_primitives`), and a file
 name when the evaluator computes it. `for_each = try(var.x, 1)`, with
-`var.x` undeclared, still crashes tfparse, and a resource whose
-`for_each` is a number from `lookup()` is still dropped without a finding.
+`var.x` undeclared, still crashes tfparse. A scalar `for_each` that this
+check misses, on an IAM resource or data source or on a call of a module
+with IAM resources, is not left out: tfparse drops the block, and
+`terraform_dropped` reports it at the `for_each` as not checked.
 """
 
 from __future__ import annotations

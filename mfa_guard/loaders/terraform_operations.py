@@ -2,8 +2,10 @@
 
 Template directives (`%{ if var.enabled }`) and conditional policy parts
 (`var.strict ? "Bool" : "BoolIfExists"`) need these. Supported are
-`a ? b : c`, `==`, `!=`, `&&`, `||` and `!`. Other operators (arithmetic,
-ordering) evaluate to an Unresolved marker.
+`a ? b : c`, `==`, `!=`, `&&`, `||`, `!`, the ordering of numbers (`<`,
+`<=`, `>`, `>=`, as in `length(var.m) > 0 ? var.m : {}`) and the negation
+of a number (`-1`). Other operators (arithmetic) evaluate to an Unresolved
+marker.
 
 tree-sitter-hcl does not wrap the operands of an operation: `var.x == "y"`
 is a `binary_operation` whose children are `variable_expr`, `get_attr`,
@@ -13,6 +15,8 @@ operand.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from operator import ge, gt, le, lt
 from typing import TYPE_CHECKING, Any
 
 from mfa_guard.loaders.hcl_source import SourceFile
@@ -25,6 +29,12 @@ if TYPE_CHECKING:
     from mfa_guard.loaders.terraform_expressions import Evaluator
 
 _TRAVERSAL_STEPS = ("get_attr", "index", "splat")
+_ORDERINGS: dict[str, Callable[[Any, Any], bool]] = {
+    "<": lt,
+    "<=": le,
+    ">": gt,
+    ">=": ge,
+}
 
 
 def evaluate_operation(evaluator: Evaluator, node: Node, source: SourceFile) -> Any:
@@ -38,8 +48,12 @@ def evaluate_operation(evaluator: Evaluator, node: Node, source: SourceFile) -> 
     operator, operands = _split(operation, source)
     values = [_operand(evaluator, operand, source, node) for operand in operands]
 
-    if operation.type == "unary_operation" and operator == "!" and len(values) == 1:
-        return _negate(values[0], node, source)
+    if operation.type == "unary_operation" and len(values) == 1:
+        if operator == "!":
+            return _negate(values[0], node, source)
+        if operator == "-" and _is_number(values[0]):
+            return -values[0]
+        return _unresolved(node, source)
     if operation.type != "binary_operation" or len(values) != 2:
         return _unresolved(node, source)
     return _binary(operator, values[0], values[1], node, source)
@@ -96,6 +110,9 @@ def _binary(
     if operator == "!=":
         return not _equal(left, right)
 
+    if operator in _ORDERINGS and _is_number(left) and _is_number(right):
+        return _ORDERINGS[operator](left, right)
+
     first, second = truth_value(left), truth_value(right)
     if operator in ("&&", "||") and first is not None and second is not None:
         return (first and second) if operator == "&&" else (first or second)
@@ -109,6 +126,10 @@ def _equal(left: Any, right: Any) -> bool:
     if isinstance(left, str) != isinstance(right, str):
         return False
     return bool(left == right)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def truth_value(value: Any) -> bool | None:
