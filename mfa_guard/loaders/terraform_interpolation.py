@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from mfa_guard.loaders.hcl_placeholders import parse_with_placeholders
 from mfa_guard.loaders.hcl_source import SourceFile
 from mfa_guard.loaders.hcl_template import TemplateText, parse_template_json
 from mfa_guard.loaders.jsonpos import JsonError
@@ -19,6 +20,8 @@ from mfa_guard.records import record
 
 if TYPE_CHECKING:
     from tree_sitter import Node
+
+_UNKNOWN_MARKER = "${...}"
 
 
 @record(frozen=False)
@@ -39,21 +42,38 @@ def read_template_policy(
     template: TemplateText, source: SourceFile, evaluated: Any, evaluator: Evaluator
 ) -> TemplatePolicy:
     """Return the policy in `template`, given tfparse's parsed JSON (or UNKNOWN)."""
-    try:
-        positioned = parse_template_json(template, source)
-    except JsonError as error:
-        # Interpolations outside JSON strings make the source text invalid
-        # JSON even where tfparse's text is valid. Positions are lost then.
+    positioned = _parse_source(template, source)
+    if isinstance(positioned, JsonError):
+        # The source text is invalid JSON even with placeholders, as when
+        # directives build the JSON structure, so positions are lost.
         if evaluated is not UNKNOWN:
             render_interpolations(evaluated, template, source, evaluator)
             return TemplatePolicy(evaluated)
         unresolved = _first_unresolved(template, source, evaluator)
-        return TemplatePolicy(error=error, unresolved=unresolved)
+        return TemplatePolicy(error=positioned, unresolved=unresolved)
 
     if evaluated is not UNKNOWN:
         positioned = merge_positions(positioned, evaluated)
     render_interpolations(positioned, template, source, evaluator)
     return TemplatePolicy(positioned)
+
+
+def _parse_source(template: TemplateText, source: SourceFile) -> Any:
+    """Parse the source text as JSON, or return the error where it is invalid.
+
+    An interpolation with quotes or line breaks inside a JSON string, or one
+    outside a string, makes the source text invalid JSON even where
+    tfparse's text is valid. The text is then parsed again with a
+    placeholder for each interpolation.
+    """
+    try:
+        return parse_template_json(template, source)
+    except JsonError as error:
+        first_error = error
+    try:
+        return parse_with_placeholders(template, source)
+    except JsonError:
+        return first_error
 
 
 def merge_positions(positioned: Any, evaluated: Any) -> Any:
@@ -82,7 +102,21 @@ def merge_positions(positioned: Any, evaluated: Any) -> Any:
             merge_positions(a, b) for a, b in zip(positioned, evaluated, strict=True)
         )
         return merged
+
+    if _has_unknown_marker(evaluated) and isinstance(positioned, str):
+        # The text as written is evaluated by the loader instead.
+        return positioned
     return evaluated
+
+
+def _has_unknown_marker(value: Any) -> bool:
+    """Return True for tfparse's text of an interpolation it could not evaluate.
+
+    tfparse 0.6.22 writes `${...}` for such an interpolation, as in
+    `"${join(",", [var.unset])}"`, and keeps a plain reference such as
+    `${var.unset}` as written.
+    """
+    return isinstance(value, str) and _UNKNOWN_MARKER in value
 
 
 def render_interpolations(

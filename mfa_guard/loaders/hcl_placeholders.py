@@ -1,0 +1,160 @@
+"""Parse template text as JSON where its interpolations break JSON syntax.
+
+The positions of a heredoc or quoted-string policy come from parsing its
+source text as JSON (see `hcl_template`), with the interpolations still as
+written. An interpolation can make that text invalid JSON where Terraform's
+rendered text is valid:
+
+- inside a JSON string, its expression may contain quotes, backslashes or
+  line breaks: `"Resource": "${join(",",\\n [var.a, var.b])}"`;
+- outside a string, it is no JSON value: `"Action": ${jsonencode(local.a)}`.
+
+`parse_with_placeholders` rewrites each interpolation and directive into a
+placeholder of the same length, so the character origins still apply and
+the JSON parsed from the result has the positions of the source. It then
+puts each part back as written into the strings, so the value is what
+parsing the source text would give if that were valid JSON.
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import Any
+
+from mfa_guard.loaders.hcl_source import SourceFile
+from mfa_guard.loaders.hcl_template import TemplateText, parse_template_json
+from mfa_guard.records import field, record
+
+# Replaces each character of a placeholder that JSON does not allow there.
+_FILLER = "_"
+
+
+@record(frozen=False)
+class Placeholders:
+    """Template text with JSON-safe placeholders, and the parts they replace.
+
+    `in_strings` maps the placeholder of each part inside a JSON string to
+    the part as written, for the parts whose placeholder differs. `values`
+    does the same for the parts outside strings, by the text of the JSON
+    string that replaces each.
+    """
+
+    template: TemplateText
+    in_strings: dict[str, str] = field(default_factory=dict)
+    values: dict[str, str] = field(default_factory=dict)
+
+
+def parse_with_placeholders(template: TemplateText, source: SourceFile) -> Any:
+    """Parse template text as JSON, with each part replaced by a placeholder.
+
+    A part inside a JSON string comes back as written. A part outside a
+    string comes back as a string of its text, such as
+    "${jsonencode(local.a)}". Raises JsonError, with the position in the
+    source file, when the text is invalid JSON even so.
+    """
+    placeholders = json_placeholders(template, source)
+    value = parse_template_json(placeholders.template, source)
+    return _restore(value, placeholders)
+
+
+def json_placeholders(template: TemplateText, source: SourceFile) -> Placeholders:
+    """Replace each interpolation and directive by a placeholder that is valid JSON.
+
+    Inside a JSON string, the quotes, backslashes and control characters of
+    a part become `_`. Outside a string, its first and last characters
+    become quotes, so the part reads as a JSON string of the same length.
+    The result has the same origins and parts as `template`.
+    """
+    text = template.text
+    characters = list(text)
+    result = Placeholders(template)
+    in_string = False
+    cursor = 0
+    for start, end in _part_ranges(template, source):
+        in_string = _string_state(text, cursor, start, in_string)
+        written = text[start:end]
+        if in_string:
+            masked = _mask(written)
+            characters[start:end] = masked
+            if masked != written:
+                result.in_strings[masked] = written
+        elif end - start >= 2:
+            masked = _mask(written[1:-1])
+            characters[start:end] = f'"{masked}"'
+            result.values[masked] = written
+        cursor = end
+
+    masked_text = "".join(characters)
+    result.template = TemplateText(masked_text, template.origins, template.parts)
+    return result
+
+
+def _mask(text: str) -> str:
+    return "".join(
+        _FILLER if character in '"\\' or character < " " else character
+        for character in text
+    )
+
+
+def _part_ranges(template: TemplateText, source: SourceFile) -> list[tuple[int, int]]:
+    """Return the (start, end) indexes in the template text of each part, in order.
+
+    The origins of template text increase with the index, because the text
+    is the source with escapes decoded and indentation removed.
+    """
+    length = len(template.text)
+    origins = template.origins
+    ranges = []
+    for part in template.parts:
+        part_start, part_end = source.node_range(part)
+        start = bisect.bisect_left(origins, part_start, 0, length)
+        end = bisect.bisect_left(origins, part_end, start, length)
+        if start < end:
+            ranges.append((start, end))
+    ranges.sort()
+    return ranges
+
+
+def _string_state(text: str, start: int, end: int, in_string: bool) -> bool:
+    """Return whether `text[end]` is inside a JSON string, scanning from `start`.
+
+    `in_string` is the state at `start`. Scanning restarts after each part,
+    whose last character is never a backslash, so no escape is pending there.
+    """
+    escaped = False
+    for index in range(start, end):
+        character = text[index]
+        if not in_string:
+            in_string = character == '"'
+        elif escaped:
+            escaped = False
+        elif character == "\\":
+            escaped = True
+        elif character == '"':
+            in_string = False
+    return in_string
+
+
+def _restore(value: Any, placeholders: Placeholders) -> Any:
+    """Put the parts back as written into the strings of a parsed value, in place.
+
+    NOTE: object keys keep their placeholders, so a key written with an
+    interpolation that contains quotes does not match tfparse's key.
+    """
+    if isinstance(value, dict):
+        for key in list(value):
+            value[key] = _restore(value[key], placeholders)
+        return value
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            value[index] = _restore(item, placeholders)
+        return value
+    if not isinstance(value, str):
+        return value
+
+    if value in placeholders.values:
+        return placeholders.values[value]
+    for masked, written in placeholders.in_strings.items():
+        if masked in value:
+            value = value.replace(masked, written)
+    return value
