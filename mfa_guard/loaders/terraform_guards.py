@@ -44,7 +44,11 @@ from mfa_guard.loaders.terraform_expressions import (
     ModuleScope,
 )
 from mfa_guard.loaders.terraform_primitives import PrimitiveContext, primitive_kind
-from mfa_guard.loaders.terraform_references import self_reference, special_file
+from mfa_guard.loaders.terraform_references import (
+    reference_graph,
+    self_reference,
+    special_file,
+)
 from mfa_guard.loaders.terraform_sources import ModuleFiles
 from mfa_guard.loaders.terraform_tree import ModuleTree
 from mfa_guard.loaders.terraform_types import invalid_type_constraints
@@ -106,10 +110,11 @@ def _first_problem(
     invalid = invalid_type_constraints(blocks)
     if invalid:
         return invalid[0]
+    edges = reference_graph(blocks)
     for block in blocks:
         problem = (
             _scalar_for_each(_dynamic_blocks(block), evaluator, context)
-            or self_reference(block, blocks)
+            or self_reference(block, edges)
             or _scalar_for_each(_counted(block), evaluator, context)
             or special_file(block, evaluator, bases)
         )

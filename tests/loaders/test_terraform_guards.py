@@ -24,7 +24,7 @@ from mfa_guard.loaders.hcl_source import (
 )
 from mfa_guard.loaders.terraform import load_terraform_module
 from mfa_guard.loaders.terraform_blocks import hcl_blocks
-from mfa_guard.loaders.terraform_references import self_reference
+from mfa_guard.loaders.terraform_references import reference_graph, self_reference
 from mfa_guard.model import DiagnosticKind
 
 REPOSITORY = Path(__file__).parent.parent.parent
@@ -287,7 +287,7 @@ def test_cycle_through_other_block_named() -> None:
     source = SourceFile("main.tf", "main.tf", text, text.encode("utf-8"))
     parse_hcl(source, make_parser())
     blocks = hcl_blocks(source)
-    problem = self_reference(blocks[0], blocks)
+    problem = self_reference(blocks[0], reference_graph(blocks))
 
     assert problem is not None
     assert problem[1].startswith(
@@ -305,7 +305,7 @@ def test_for_each_on_other_block_allowed() -> None:
     parse_hcl(source, make_parser())
     blocks = hcl_blocks(source)
 
-    assert self_reference(blocks[0], blocks) is None
+    assert self_reference(blocks[0], reference_graph(blocks)) is None
 
 
 def nested_policy(depth: int) -> str:
