@@ -209,14 +209,35 @@ def _unit_comments(unit: Unit) -> dict[str, list[InlineSuppression]]:
     return read_unit_comments(unit.name, unit.terraform)
 
 
+def crash_reason(cause: str) -> str:
+    """Return why a unit whose loading process died was not checked."""
+    return (
+        f"the process loading it died ({cause}); a crash of the Terraform"
+        " parser (tfparse) can cause this"
+    )
+
+
+def failed_unit_diagnostic(unit: Unit, reason: str) -> Diagnostic:
+    """Describe a unit that could not be checked as a parse error on its first file.
+
+    The first file of a Terraform module is the first in name order of its
+    directory, not of the files named on the command line, so that a
+    one-file run reports the same finding as a scan of the folder, and a
+    baseline of one covers the other.
+    """
+    path = str(unit.files[0]) if unit.files else unit.name
+    if unit.terraform:
+        with contextlib.suppress(OSError):
+            names = sorted(name for name in os.listdir(unit.path) if is_terraform(name))
+            if names:
+                path = os.path.join(unit.path, names[0])
+    message = f"not checked: {reason}"
+    return Diagnostic(DiagnosticKind.PARSE_ERROR, SourceSpan.point(path, 1, 1), message)
+
+
 def failed_unit_report(unit: Unit, analyzer: Analyzer, reason: str) -> UnitReport:
     """Report a unit that could not be checked as a parse error on its first file."""
-    path = str(unit.files[0]) if unit.files else unit.name
-    message = f"not checked: {reason}"
-    diagnostic = Diagnostic(
-        DiagnosticKind.PARSE_ERROR, SourceSpan.point(path, 1, 1), message
-    )
-    findings = analyzer.analyze([], [diagnostic])
+    findings = analyzer.analyze([], [failed_unit_diagnostic(unit, reason)])
     return UnitReport(
         unit.name,
         read=True,
@@ -684,10 +705,10 @@ class WorkerPool:
                 return
             cause = _exit_cause(worker.process)
             logger.warning(
-                "%s: the worker process loading it died (%s)", units[index].name, cause
+                "%s: the process loading it died (%s)", units[index].name, cause
             )
             self._discard(worker)
-            reason = f"the worker process loading it died ({cause}); a crash of the Terraform parser (tfparse) can cause this"
+            reason = crash_reason(cause)
             reports[index] = failed_unit_report(units[index], self.analyzer, reason)
             return
 

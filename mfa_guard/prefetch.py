@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 from mfa_guard.loaders.base import LoadResult
 from mfa_guard.log import get_logger
-from mfa_guard.parallel import Unit, describe_exit, timeout_reason
+from mfa_guard.parallel import Unit, crash_reason, describe_exit, timeout_reason
 
 if TYPE_CHECKING:
     import threading
@@ -132,11 +132,7 @@ class Prefetch:
         except Exception:
             cause = describe_exit(os.waitstatus_to_exitcode(status))
             logger.warning("%s: the process loading it died (%s)", unit.name, cause)
-            reason = (
-                f"the process loading it died ({cause}); a crash of the"
-                " Terraform parser (tfparse) can cause this"
-            )
-            return (CRASHED, reason)
+            return (CRASHED, crash_reason(cause))
         if kind != "loaded":
             return (CRASHED, f"loading it failed: {value}")
         loaded: LoadResult = value
@@ -190,6 +186,27 @@ def _stamps(directory: str) -> tuple[Stamp, ...]:
     except OSError:
         return ()
     return tuple(sorted(stamps))
+
+
+def load_in_child(
+    unit: Unit, debug: bool = False, timeout: float | None = None
+) -> LoadResult | tuple[str, str] | None:
+    """Load one unit in a forked process, or return None where forking is not safe.
+
+    Returns what `Prefetch.take` returns for a prefetched unit: the result,
+    or (CRASHED, reason) when the process died or passed `timeout` seconds.
+    A unit whose files change while it loads is loaded again.
+    """
+    while _fork_is_safe():
+        prefetch = Prefetch(debug, timeout)
+        try:
+            prefetch._fork(unit)
+            taken = prefetch.take(unit)
+        finally:
+            prefetch.close()
+        if taken is not None:
+            return taken
+    return None
 
 
 def _fork_is_safe() -> bool:

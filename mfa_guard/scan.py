@@ -22,6 +22,7 @@ from mfa_guard.records import field, record
 if TYPE_CHECKING:
     from mfa_guard.cache import ResultCache
     from mfa_guard.engine.runner import Analyzer
+    from mfa_guard.parallel import Unit
     from mfa_guard.prefetch import Prefetch
     from mfa_guard.suppress import InlineSuppression
 
@@ -107,7 +108,7 @@ def load_paths(
     for load_unit in make_units(discovery.paths, max_bytes):
         name = load_unit.name
         try:
-            unit = load_unit.load()
+            unit = _load_contained(load_unit, debug)
         except Exception as error:
             if debug:
                 raise
@@ -118,6 +119,26 @@ def load_paths(
             result.skipped.append((name, unit.note or "no IAM policies"))
         loaded.append((name, unit))
     return loaded, result
+
+
+def _load_contained(unit: Unit, debug: bool) -> LoadResult:
+    """Load `unit`; a Terraform module loads in a forked process where possible.
+
+    A Go panic in tfparse ends the process it runs in, so a module that
+    crashes it is reported as not checked, as a scan reports it, instead
+    of ending `simulate`.
+    """
+    if unit.terraform:
+        from mfa_guard.prefetch import load_in_child
+
+        taken = load_in_child(unit, debug)
+        if isinstance(taken, LoadResult):
+            return taken
+        if taken is not None:
+            from mfa_guard.parallel import failed_unit_diagnostic
+
+            return LoadResult(diagnostics=[failed_unit_diagnostic(unit, taken[1])])
+    return unit.load()
 
 
 def _unresolved_parts(unit: LoadResult) -> list[tuple[str, str]]:

@@ -163,7 +163,7 @@ def test_crashed_worker_reports_parse_error(tmp_path, analyzer):
     assert rule_ids(reports[1]) == ["MFA903"]
     assert rule_ids(reports[2]) == ["MFA101"]
     message = reports[1].findings[0].message
-    assert "worker process loading it died (killed by SIGABRT)" in message
+    assert "the process loading it died (killed by SIGABRT)" in message
     assert not reports[1].complete
 
 

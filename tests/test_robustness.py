@@ -457,3 +457,55 @@ def test_tfparse_crash_with_one_job_reported(tmp_path):
         ("MFA903", 1, 1)
     ]
     assert "killed by SIGABRT" in findings[0]["message"]
+
+
+def run_module(*arguments, tmp_path):
+    env = dict(
+        os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"), PYTHONPATH=str(REPOSITORY)
+    )
+    command = [sys.executable, "-m", "mfa_guard", *map(str, arguments)]
+    return subprocess.run(
+        command, env=env, cwd=REPOSITORY, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_tfparse_crash_same_in_one_file_run(tmp_path):
+    module = tmp_path / "module"
+    module.mkdir()
+    (module / "main.tf").write_text(TFPARSE_CRASH)
+    (module / "other.tf").write_text('variable "y" {}\n')
+
+    one_file = run_module(
+        "scan", module / "other.tf", "--format", "json", tmp_path=tmp_path
+    )
+    folder = run_module("scan", module, "--format", "json", tmp_path=tmp_path)
+
+    # A baseline written by a folder scan must cover the pre-commit run.
+    located = [
+        (f["path"], f["line"], f["column"], f["message"])
+        for f in json.loads(one_file.stdout)["findings"]
+    ]
+    assert located == [
+        (f["path"], f["line"], f["column"], f["message"])
+        for f in json.loads(folder.stdout)["findings"]
+    ]
+    assert located[0][0] == str(module / "main.tf")
+
+
+def test_tfparse_crash_in_simulate_reported(tmp_path):
+    (tmp_path / "main.tf").write_text(TFPARSE_CRASH)
+
+    process = run_module(
+        "simulate",
+        tmp_path,
+        "--action",
+        "kms:Decrypt",
+        "--scenario",
+        "access-key",
+        tmp_path=tmp_path,
+    )
+
+    assert process.returncode == 2
+    assert "the process loading it died (killed by SIGABRT)" in process.stderr
+    assert "no IAM policy found" in process.stderr
+    assert "panic" not in process.stderr

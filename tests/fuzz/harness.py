@@ -390,7 +390,7 @@ class FuzzRunner:
 
     def _is_isolated_crash(self, report: UnitReport, folder: Path) -> bool:
         message = report.findings[0].message if report.findings else ""
-        if "worker process loading it died" not in message:
+        if "the process loading it died" not in message:
             return False
         if not any(
             path.name.endswith((".tf", ".tf.json")) for path in folder.iterdir()
