@@ -1,5 +1,6 @@
 """End-to-end behaviour of `mfa-guard scan` on hostile and unusual input."""
 
+import io
 import json
 import os
 import signal
@@ -12,6 +13,7 @@ import pytest
 
 from bench.generate import generate_tree
 from mfa_guard.cli import main
+from mfa_guard.loaders.dispatch import _read_up_to
 from tests.processes import process_ended
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -109,6 +111,24 @@ def test_file_within_size_limit_read(tmp_path, capsys):
     code, report, _ = scan_cli(capsys, "--max-file-size", "100000", path)
     assert code == 1
     assert located(report) == [POLICY_FINDING]
+
+
+def test_size_limit_above_memory_read(tmp_path, capsys):
+    # A limit of 64 GiB is more memory than a read can allocate at once.
+    path = write_bytes(tmp_path / "policy.json", POLICY.encode())
+    code, report, _ = scan_cli(capsys, "--max-file-size", str(64 << 30), path)
+    assert code == 1
+    assert located(report) == [POLICY_FINDING]
+
+
+def test_read_up_to_file_that_grew():
+    stream = io.BytesIO(b"0123456789")
+    assert _read_up_to(stream, 8, 3) == b"01234567"
+
+
+def test_read_up_to_stops_at_end():
+    stream = io.BytesIO(b"0123")
+    assert _read_up_to(stream, 100, 5) == b"0123"
 
 
 def test_terraform_module_over_size_limit_reported(tmp_path, capsys):
@@ -509,3 +529,4 @@ def test_tfparse_crash_in_simulate_reported(tmp_path):
     assert "the process loading it died (killed by SIGABRT)" in process.stderr
     assert "no IAM policy found" in process.stderr
     assert "panic" not in process.stderr
+

@@ -13,7 +13,7 @@ import codecs
 import os
 import stat
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from mfa_guard.loaders import plan_json
 from mfa_guard.loaders.base import DEFAULT_MAX_BYTES, LoadResult
@@ -51,6 +51,10 @@ class UnreadableFile(Exception):
 
 
 _HEAD_BYTES = 65536
+
+# Size of each further read of a file that grew after its size was taken.
+_CHUNK_BYTES = 1 << 20
+
 _POLICY_BYTE_MARKERS = (
     b"Statement",
     b"AWSTemplateFormatVersion",
@@ -67,7 +71,7 @@ def _read_bounded(path: Path, max_bytes: int) -> bytes:
             status = os.fstat(stream.fileno())
             if not stat.S_ISREG(status.st_mode):
                 raise UnreadableFile("not a regular file", "not-regular")
-            data = stream.read(max_bytes + 1)
+            data = _read_up_to(stream, max_bytes + 1, status.st_size + 1)
     except OSError as error:
         raise UnreadableFile(
             f"could not be read: {error.strerror or error}", "unreadable"
@@ -76,6 +80,24 @@ def _read_bounded(path: Path, max_bytes: int) -> bytes:
         message = f"larger than the {max_bytes:,}-byte limit ({status.st_size:,} bytes)"
         raise UnreadableFile(message, "too-large", data[:_HEAD_BYTES])
     return data
+
+
+def _read_up_to(stream: BinaryIO, limit: int, expected: int) -> bytes:
+    """Read at most `limit` bytes, asking for `expected` bytes first.
+
+    A read allocates the size it asks for, so asking for a limit far above
+    the file's size, such as `--max-file-size 68719476736`, failed with
+    MemoryError. A file that grew since its size was taken is read on in
+    chunks, still up to `limit`.
+    """
+    data = stream.read(min(limit, expected))
+    chunks = [data]
+    remaining = limit - len(data)
+    while data and remaining > 0:
+        data = stream.read(min(remaining, _CHUNK_BYTES))
+        chunks.append(data)
+        remaining -= len(data)
+    return b"".join(chunks)
 
 
 def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
