@@ -56,6 +56,11 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _timeout_seconds(text: str) -> int:
+    """Parse `--timeout`, taking a value above MAX_TIMEOUT as MAX_TIMEOUT."""
+    return min(_positive_int(text), MAX_TIMEOUT)
+
+
 def _add_speed_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--jobs",
@@ -77,7 +82,7 @@ def _add_speed_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout",
         metavar="SECONDS",
-        type=_positive_int,
+        type=_timeout_seconds,
         default=DEFAULT_TIMEOUT,
         help=f"report a file or Terraform module that takes longer than SECONDS to load and analyze as not checked, and go on (default: {DEFAULT_TIMEOUT}; applies to worker processes, which run whenever Terraform files are scanned, and with --jobs 2 or more)",
     )
@@ -537,6 +542,11 @@ def _run_simulate(args: argparse.Namespace) -> int:
 # Seconds one unit may take in a worker or prefetch process. The slowest
 # module of the benchmark tree takes well under one second.
 DEFAULT_TIMEOUT = 120
+
+# The longest wait that the pipes' poll and select accept is 2**31 - 1 ms,
+# about 24.8 days; `--timeout 2147484` made them raise OverflowError. Any
+# longer limit means no limit in practice, so it is taken as this one.
+MAX_TIMEOUT = 2_000_000
 
 
 def _terminate(signum: int, frame: object) -> None:

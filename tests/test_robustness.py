@@ -530,3 +530,16 @@ def test_tfparse_crash_in_simulate_reported(tmp_path):
     assert "no IAM policy found" in process.stderr
     assert "panic" not in process.stderr
 
+
+def test_timeout_of_a_year_accepted(tmp_path):
+    module = tmp_path / "module"
+    module.mkdir()
+    (module / "main.tf").write_text(MODULE)
+
+    process = run_module(
+        "scan", module, "--timeout", "31536000", "--format", "json", tmp_path=tmp_path
+    )
+
+    assert process.returncode == 1
+    assert "OverflowError" not in process.stderr
+    assert json.loads(process.stdout)["summary"]["files"] == 1
