@@ -77,9 +77,13 @@ def _pack_directory(value: str, origin: str) -> Path:
 def _attribute_directory(module_name: str, attribute: str, origin: str) -> Path:
     try:
         module = importlib.import_module(module_name)
-    except ImportError as error:
+    except Exception as error:
+        # A pack's own code may raise anything on import, and an empty
+        # module name (`:RULES`) raises ValueError.
         raise RuleError(
-            origin, "(entry point)", f"module could not be imported: {error}"
+            origin,
+            "(entry point)",
+            f"module could not be imported: {type(error).__name__}: {error}",
         ) from None
 
     value = getattr(module, attribute, None)
@@ -120,7 +124,7 @@ def _may_declare_packs() -> bool:
     Importing importlib.metadata and reading every distribution took about
     45 ms in this project's virtualenv (Python 3.11, 2-core machine), which
     matters to a pre-commit hook. This reads only the `entry_points.txt`
-    files of the `*.dist-info` and `*.egg-info` folders in sys.path
+    files of the `*.dist-info`, `*.egg-info` and egg metadata folders in sys.path
     directories and looks for the group name. A sys.path entry that is not a
     directory (a zip file) makes it return True, so the full lookup runs.
     """
@@ -136,11 +140,26 @@ def _may_declare_packs() -> bool:
         except OSError:
             continue
         for name in names:
-            if not name.endswith((".dist-info", ".egg-info")):
+            metadata = _metadata_folder(folder, name)
+            if metadata is None:
                 continue
-            if _declares_group(os.path.join(folder, name, "entry_points.txt")):
+            if _declares_group(os.path.join(metadata, "entry_points.txt")):
                 return True
     return False
+
+
+def _metadata_folder(folder: str, name: str) -> str | None:
+    """Return the metadata folder of the distribution entry `name`, or None.
+
+    A wheel installs `*.dist-info`, setuptools `*.egg-info`, and an unpacked
+    egg keeps its metadata in `EGG-INFO`, inside a `*.egg` folder or in the
+    sys.path entry itself.
+    """
+    if name.endswith((".dist-info", ".egg-info")) or name == "EGG-INFO":
+        return os.path.join(folder, name)
+    if name.endswith(".egg"):
+        return os.path.join(folder, name, "EGG-INFO")
+    return None
 
 
 def _declares_group(path: str) -> bool:

@@ -1,5 +1,7 @@
 """Rule packs that installed packages register through entry points."""
 
+import sys
+
 import pytest
 
 from mfa_guard.cli import main
@@ -198,3 +200,43 @@ def test_no_pack_declared(site):
         "[console_scripts]\nacme = acme_other:main\n"
     )
     assert installed_packs() == []
+
+
+def test_pack_raising_on_import_rejected(site):
+    install(
+        site,
+        "acme_raising",
+        {"acme": "acme_raising:RULES_DIR"},
+        {"acme_raising/__init__.py": "raise RuntimeError('no licence')\n"},
+    )
+    with pytest.raises(
+        RuleError, match="could not be imported: RuntimeError: no licence"
+    ):
+        installed_packs()
+
+
+def test_empty_module_name_rejected(site):
+    install(site, "acme_empty", {"acme": ":RULES_DIR"}, {})
+    with pytest.raises(RuleError, match="entry point acme = :RULES_DIR"):
+        installed_packs()
+
+
+def test_unpacked_egg_pack_found(site):
+    egg = site / "acme_egg-1.0-py3.11.egg"
+    (egg / "EGG-INFO").mkdir(parents=True)
+    (egg / "EGG-INFO" / "PKG-INFO").write_text(
+        "Metadata-Version: 2.1\nName: acme_egg\nVersion: 1.0\n"
+    )
+    (egg / "EGG-INFO" / "entry_points.txt").write_text(
+        "[mfa_guard.rule_packs]\nacme = acme_egg\n"
+    )
+    (egg / "acme_egg").mkdir()
+    (egg / "acme_egg" / "__init__.py").write_text("")
+    (egg / "acme_egg" / "rule.yaml").write_text(PACK_RULE)
+    sys.path.insert(0, str(egg))
+    try:
+        packs = installed_packs()
+    finally:
+        sys.path.remove(str(egg))
+
+    assert [name for name, _ in packs] == ["acme"]
