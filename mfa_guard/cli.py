@@ -614,7 +614,12 @@ def run() -> NoReturn:
     are written and closed before `main` returns, and mfa-guard registers no
     exit handlers. Only the standard streams and logging need a flush.
     """
-    code = main()
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        # Ctrl-C before `main` handles it, while the command line is parsed.
+        print("mfa-guard: interrupted", file=sys.stderr)
+        code = EXIT_INTERRUPTED
     # os._exit skips the exit handler of multiprocessing, which stops worker
     # processes still running, for example one being started at Ctrl-C.
     multiprocessing = sys.modules.get("multiprocessing")

@@ -543,3 +543,24 @@ def test_timeout_of_a_year_accepted(tmp_path):
     assert process.returncode == 1
     assert "OverflowError" not in process.stderr
     assert json.loads(process.stdout)["summary"]["files"] == 1
+
+
+def test_interrupt_while_parsing_command_line():
+    # Ctrl-C can arrive before `main` has set up its handling.
+    code = (
+        "from mfa_guard import cli\n"
+        "def interrupted():\n"
+        "    raise KeyboardInterrupt\n"
+        "cli.main = interrupted\n"
+        "cli.run()\n"
+    )
+    process = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert process.returncode == 130
+    assert process.stderr == "mfa-guard: interrupted\n"
