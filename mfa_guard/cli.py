@@ -514,8 +514,9 @@ def _run_explain(args: argparse.Namespace) -> int:
     from mfa_guard.engine.docs import render_rule
     from mfa_guard.engine.rules import load_rules
 
+    wanted = args.rule.lower()
     for rule in load_rules(args.rules):
-        if args.rule in (rule.id, rule.name):
+        if wanted in (rule.id.lower(), rule.name.lower()):
             sys.stdout.write(render_rule(rule))
             sys.stdout.write(f"\nDefined in {rule.source} (pack {rule.pack}).\n")
             return EXIT_OK

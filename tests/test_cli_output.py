@@ -7,6 +7,8 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 from mfa_guard.cli import _use_colour, main
 
 REPOSITORY = Path(__file__).parent.parent
@@ -111,3 +113,18 @@ def test_closed_stdout_without_output_file():
     assert code == 2
     assert "standard output is closed; name a file with --output" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("name", ["MFA001", "mfa001", "password-change-blocked"])
+def test_explain_finds_rule_in_any_case(name, capsys):
+    code = main(["explain", name])
+
+    assert code == 0
+    assert capsys.readouterr().out.startswith("# MFA001 password-change-blocked\n")
+
+
+def test_explain_unknown_rule(capsys):
+    code = main(["explain", "MFA999"])
+
+    assert code == 2
+    assert "no rule named 'MFA999'" in capsys.readouterr().err
