@@ -50,7 +50,7 @@ and `off` where a string is meant.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -66,8 +66,11 @@ from mfa_guard.engine.schema import (
     string_list,
 )
 from mfa_guard.engine.subjects import USERS, parse_subject, user_predicate_names
+from mfa_guard.log import get_logger
 from mfa_guard.model import Severity
 from mfa_guard.records import field, record, replace
+
+logger = get_logger(__name__)
 
 __all__ = [
     "MESSAGE_FIELDS",
@@ -437,10 +440,46 @@ def load_rules(
                         f"{identifier!r} is already used by {seen[identifier]}",
                     )
                 seen[identifier] = str(path)
+            if pack != SHIPPED_PACK:
+                _warn_unknown_actions(rule)
             rules.append(rule)
 
     _check_supersedes(rules, seen)
     return rules
+
+
+def request_actions(value: object) -> Iterator[str]:
+    """Yield the `action` of every request listed anywhere in a rule's check."""
+    if isinstance(value, dict):
+        action = value.get("action")
+        if isinstance(action, str):
+            yield action
+        for item in value.values():
+            yield from request_actions(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from request_actions(item)
+
+
+def _warn_unknown_actions(rule: Rule) -> None:
+    """Warn about each request action of a rule that the IAM catalogue does not list.
+
+    A misspelt action never matches a policy, so the rule would quietly
+    never report. It is a warning, not an error, because the bundled
+    catalogue can lag behind actions that AWS adds.
+    """
+    from mfa_guard.iam.actions import get_catalogue, has_wildcard
+
+    catalogue = get_catalogue()
+    for action in request_actions(rule.check):
+        if not has_wildcard(action) and not catalogue.exists(action):
+            logger.warning(
+                "%s: rule %s requests %s, which is not an action in the IAM action"
+                " catalogue; check its spelling",
+                rule.source,
+                rule.id,
+                action,
+            )
 
 
 def _check_supersedes(rules: Iterable[Rule], seen: Mapping[str, str]) -> None:

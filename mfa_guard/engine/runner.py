@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 
 from mfa_guard.engine.autofix import build_autofix
 from mfa_guard.engine.checks import Hit, run_check
@@ -16,7 +16,7 @@ from mfa_guard.engine.predicates import (
     is_mfa_requirement,
     is_mfa_test,
 )
-from mfa_guard.engine.rules import Rule
+from mfa_guard.engine.rules import Rule, request_actions
 from mfa_guard.engine.schema import MESSAGE_FIELDS
 from mfa_guard.engine.scope import DocumentScope
 from mfa_guard.engine.subjects import STATEMENTS, USERS
@@ -190,19 +190,6 @@ def _drop_superseded(
     ]
 
 
-def _request_actions(value: object) -> Iterator[str]:
-    """Yield the `action` of every request listed anywhere in a rule's check."""
-    if isinstance(value, dict):
-        action = value.get("action")
-        if isinstance(action, str):
-            yield action
-        for item in value.values():
-            yield from _request_actions(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _request_actions(item)
-
-
 class Analyzer:
     """The rules of one run. Call `analyze` once per file or Terraform module."""
 
@@ -277,7 +264,7 @@ class Analyzer:
             self.analyze([document])
         catalogue = get_catalogue()
         for rule in self.rules:
-            for action in _request_actions(rule.check):
+            for action in request_actions(rule.check):
                 catalogue.exists(action)
 
     def analyze_result(self, result: LoadResult) -> list[Finding]:

@@ -154,3 +154,25 @@ def test_shipped_rules_complete():
         assert rule.docs.fix, rule.id
         assert rule.docs.references, rule.id
         assert rule.source.endswith(f"{rule.name}.yaml"), rule.id
+
+
+def test_misspelt_request_action_warned(tmp_path, caplog):
+    write_rule(
+        tmp_path, VALID.replace("iam:ListAccountAliases", "iam:ListAcountAliases")
+    )
+
+    rules = load_rules([tmp_path], packs=[])
+
+    assert "HOUSE001" in [rule.id for rule in rules]
+    assert (
+        "rule HOUSE001 requests iam:ListAcountAliases, which is not an action in the"
+        " IAM action catalogue; check its spelling"
+    ) in caplog.text
+
+
+def test_known_request_action_not_warned(tmp_path, caplog):
+    write_rule(tmp_path, VALID)
+
+    load_rules([tmp_path], packs=[])
+
+    assert "not an action in the IAM action catalogue" not in caplog.text

@@ -1,8 +1,8 @@
 """The analyzer's warm-up: the catalogue entries that the rules' requests need."""
 
 from mfa_guard.engine.context import RunContext
-from mfa_guard.engine.rules import load_rules
-from mfa_guard.engine.runner import Analyzer, _request_actions
+from mfa_guard.engine.rules import load_rules, request_actions
+from mfa_guard.engine.runner import Analyzer
 from mfa_guard.iam.actions import ActionCatalogue
 
 
@@ -14,16 +14,16 @@ def test_request_actions_found_at_any_depth():
         ]
     }
 
-    assert list(_request_actions(check)) == ["s3:GetObject", "iam:GetUser"]
+    assert list(request_actions(check)) == ["s3:GetObject", "iam:GetUser"]
 
 
 def test_request_actions_skip_other_values():
     check = {"action": 3, "statement": {"actions": ["ec2:RunInstances"]}}
 
-    assert list(_request_actions(check)) == []
+    assert list(request_actions(check)) == []
 
 
-def test_warm_up_reads_request_actions(monkeypatch):
+def test_warm_up_readsrequest_actions(monkeypatch):
     requested = []
     original = ActionCatalogue.exists
 
