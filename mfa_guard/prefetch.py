@@ -27,11 +27,18 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mfa_guard.loaders.base import LoadResult
 from mfa_guard.log import get_logger
-from mfa_guard.parallel import Unit, crash_reason, describe_exit, timeout_reason
+from mfa_guard.parallel import (
+    Unit,
+    _oversized_terraform_file,
+    crash_reason,
+    describe_exit,
+    timeout_reason,
+)
 
 if TYPE_CHECKING:
     import threading
@@ -96,10 +103,10 @@ class Prefetch:
         When the child has not finished yet, `idle` runs first, once per
         Prefetch, so that the wait does useful work.
         """
-        child = self._children.get(unit)
-        if child is None:
+        key = self._prefetched_as(unit)
+        if key is None:
             return None
-        pid, reader, stamps = child
+        pid, reader, stamps = self._children[key]
         if idle is not None and not self._idled and not _readable(reader):
             self._idled = True
             idle()
@@ -108,7 +115,7 @@ class Prefetch:
                 os.kill(pid, signal.SIGKILL)
             _wait(pid)
             os.close(reader)
-            del self._children[unit]
+            del self._children[key]
             reason = timeout_reason(self._timeout)
             logger.warning("%s: %s; its process was stopped", unit.name, reason)
             return (CRASHED, reason)
@@ -116,7 +123,7 @@ class Prefetch:
         # when the read is interrupted.
         data = _read_all(reader)
         status = _wait(pid)
-        del self._children[unit]
+        del self._children[key]
         if _stamps(unit.path) != stamps:
             # A file changed after the child started, so the result may mix
             # old and new content, which the cache would store under the new.
@@ -137,6 +144,24 @@ class Prefetch:
             return (CRASHED, f"loading it failed: {value}")
         loaded: LoadResult = value
         return loaded
+
+    def _prefetched_as(self, unit: Unit) -> Unit | None:
+        """Return the prefetched unit whose result stands for `unit`, or None.
+
+        The prefetch starts before the configuration is read, so it uses the
+        file size limit of the command line or the default. A module loaded
+        under another limit gives the same result when none of its files is
+        larger than the smaller limit.
+        """
+        if unit in self._children:
+            return unit
+        for other in self._children:
+            if (other.path, other.files) != (unit.path, unit.files):
+                continue
+            smaller = min(other.max_bytes, unit.max_bytes)
+            if _oversized_terraform_file(Path(unit.path), smaller) is None:
+                return other
+        return None
 
     def _wait_readable(self, reader: int) -> bool:
         """Wait until the child's result can be read. Return False when the timeout passes first."""

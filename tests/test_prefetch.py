@@ -49,6 +49,17 @@ def start(cls, *args, **kwargs):
     return result
 
 prefetch.Prefetch.start = classmethod(start)
+
+# Every load, in a prefetch child, a worker or here, adds a line to LOAD_LOG.
+original_load = parallel.Unit.load
+
+def logged_load(self):
+    with open(os.environ["LOAD_LOG"], "a") as log:
+        log.write(self.name + "\\n")
+    return original_load(self)
+
+if os.environ.get("LOAD_LOG"):
+    parallel.Unit.load = logged_load
 if os.environ.get("CRASH_CHILD"):
     def crash(self):
         os.kill(os.getpid(), signal.SIGABRT)
@@ -63,11 +74,13 @@ print(json.dumps({"code": code, "prefetched": started}), file=sys.stderr)
 """
 
 
-def run_cli(*arguments, crash=False):
+def run_cli(*arguments, crash=False, load_log=None):
     env = dict(os.environ)
     env.pop("CRASH_CHILD", None)
     if crash:
         env["CRASH_CHILD"] = "1"
+    if load_log is not None:
+        env["LOAD_LOG"] = str(load_log)
     completed = subprocess.run(
         [
             sys.executable,
@@ -269,3 +282,29 @@ def test_warm_up_signals_failed_import(monkeypatch):
     warming.thread.join(10)
 
     assert warming.imported.is_set()
+
+
+def test_configured_size_limit_keeps_prefetch(module, tmp_path):
+    config = tmp_path / ".mfa-guard.yaml"
+    config.write_text("max-file-size: 2000000\n")
+
+    log = tmp_path / "loads.log"
+
+    status, report = run_cli(
+        module, "--jobs", "2", "--no-cache", "--config", config, load_log=log
+    )
+
+    assert status["prefetched"] == [True]
+    # Loaded once, by the prefetch child, and not again under the new limit.
+    assert log.read_text().splitlines() == [str(module.parent)]
+    assert ("password-change-blocked", 4, 18) in located(report)
+
+
+def test_configured_size_limit_below_file_loads_again(module, tmp_path):
+    config = tmp_path / ".mfa-guard.yaml"
+    config.write_text("max-file-size: 10\n")
+
+    status, report = run_cli(module, "--jobs", "2", "--no-cache", "--config", config)
+
+    assert status["prefetched"] == [True]
+    assert located(report) == [("unresolved-policy", 1, 1)]
