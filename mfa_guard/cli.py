@@ -144,9 +144,26 @@ class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", _HelpFormatter)
         super().__init__(*args, **kwargs)
+        # The parser of each command, by name; set on the top-level parser.
+        self.commands: dict[str, argparse.ArgumentParser] = {}
+
+    def parse_command_line(self, argv: list[str]) -> argparse.Namespace:
+        """Parse `argv`, in which a command's options may come between its paths.
+
+        argparse fills a list of positional arguments only up to the first
+        option, so `scan a.tf --jobs 2 b.tf` left `b.tf` over. The command's
+        own parser then reads its arguments in any order. Anything else
+        left over is reported as argparse reports it.
+        """
+        args, extra = self.parse_known_args(argv)
+        command = self.commands.get(args.command or "")
+        if not extra or command is None or argv[:1] != [args.command]:
+            return self.parse_args(argv)
+        vars(args).update(vars(command.parse_intermixed_args(argv[1:])))
+        return args
 
 
-def _build_parser() -> argparse.ArgumentParser:
+def _build_parser() -> _Parser:
     parser = _Parser(
         prog="mfa-guard",
         description="Find AWS IAM MFA policies that lock users out or let them in without MFA.",
@@ -284,6 +301,7 @@ def _build_parser() -> argparse.ArgumentParser:
     explain = commands.add_parser("explain", help="print one rule's documentation")
     explain.add_argument("rule", metavar="NAME_OR_ID")
     _add_rule_options(explain)
+    parser.commands = dict(commands.choices)
     return parser
 
 
@@ -563,7 +581,7 @@ def _discard_stdout() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_command_line(list(sys.argv[1:] if argv is None else argv))
     # Policy text may hold lone surrogates ("\ud800" escapes in JSON); print them
     # escaped instead of failing after the scan.
     for stream in (sys.stdout, sys.stderr):

@@ -339,3 +339,25 @@ def test_command_flushes_output_before_exit():
     assert completed.returncode == 1
     assert len(report["findings"]) == 9
     assert completed.stderr == ""
+
+
+def test_paths_after_options_scanned(tmp_path, capsys):
+    first = tmp_path / "first.json"
+    second = tmp_path / "second.json"
+    for path in (first, second):
+        path.write_text('{"Version": "2012-10-17", "Statement": []}')
+
+    code = main(["scan", str(first), "--no-cache", "--format", "json", str(second)])
+
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["summary"]["files"] == 2
+
+
+def test_unknown_option_after_paths_rejected(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["scan", str(tmp_path), "--bogus", str(tmp_path)])
+
+    assert stopped.value.code == 2
+    assert "mfa-guard scan: error: unrecognized arguments: --bogus" in (
+        capsys.readouterr().err
+    )
