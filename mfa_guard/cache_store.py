@@ -138,6 +138,12 @@ class ShardStore:
         for key, text in merged.items():
             line = f"{key} {text}\n"
             if size + len(line) > MAX_SHARD_BYTES:
+                logger.debug(
+                    "cache entry %s of %d bytes not stored: shard %s is full",
+                    key,
+                    len(line),
+                    shard,
+                )
                 continue
             lines.append(line)
             size += len(line)

@@ -97,6 +97,21 @@ def test_entry_over_limit_left_out(tmp_path, monkeypatch):
     assert shard_keys(tmp_path) == [FIRST, THIRD]
 
 
+def test_entry_over_limit_logged(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(
+        cache_store, "MAX_SHARD_BYTES", len(HEADER) + 1 + 2 * LINE_BYTES
+    )
+    store = ShardStore(str(tmp_path))
+    store.put(SECOND, '"' + "x" * 200 + '"')
+
+    with caplog.at_level(logging.DEBUG, logger="mfa_guard.cache_store"):
+        store.save()
+
+    assert f"cache entry {SECOND} of 268 bytes not stored: shard 0 is full" in (
+        caplog.text
+    )
+
+
 def test_discarded_entry_not_written_back(tmp_path):
     (tmp_path / "entries-0").write_text(f"{HEADER}\n{FIRST} damaged\n")
     store = ShardStore(str(tmp_path))
