@@ -430,7 +430,12 @@ def load_rules(
     for pack, directory in sources:
         if not directory.is_dir():
             raise RuleError(directory, "(directory)", "not found or not a directory")
-        for path in sorted(directory.glob("*.y*ml")):
+        paths = sorted(directory.glob("*.y*ml"))
+        if not paths:
+            logger.warning(
+                "%s: no rule files (*.yaml or *.yml) in this rule folder", directory
+            )
+        for path in paths:
             rule = load_rule_file(path, pack, indexed=pack == SHIPPED_PACK)
             for identifier in (rule.id, rule.name):
                 if identifier in seen:

@@ -176,3 +176,11 @@ def test_known_request_action_not_warned(tmp_path, caplog):
     load_rules([tmp_path], packs=[])
 
     assert "not an action in the IAM action catalogue" not in caplog.text
+
+
+def test_empty_rule_folder_warned(tmp_path, caplog):
+    load_rules([tmp_path], packs=[])
+
+    assert f"{tmp_path}: no rule files (*.yaml or *.yml) in this rule folder" in (
+        caplog.text
+    )
