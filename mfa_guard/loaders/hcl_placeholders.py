@@ -19,14 +19,30 @@ parsing the source text would give if that were valid JSON.
 from __future__ import annotations
 
 import bisect
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mfa_guard.loaders.hcl_source import SourceFile
 from mfa_guard.loaders.hcl_template import TemplateText, parse_template_json
 from mfa_guard.records import field, record
 
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
 # Replaces each character of a placeholder that JSON does not allow there.
 _FILLER = "_"
+
+# tree-sitter-hcl's nodes of a directive: those that hold other nodes, and
+# the markers between which the directive's own template text lies.
+_DIRECTIVE_BODIES = frozenset({"template_directive", "template_if", "template_for"})
+_DIRECTIVE_MARKERS = frozenset(
+    {
+        "template_if_intro",
+        "template_else_intro",
+        "template_if_end",
+        "template_for_start",
+        "template_for_end",
+    }
+)
 
 
 @record(frozen=False)
@@ -61,16 +77,17 @@ def json_placeholders(template: TemplateText, source: SourceFile) -> Placeholder
     """Replace each interpolation and directive by a placeholder that is valid JSON.
 
     Inside a JSON string, the quotes, backslashes and control characters of
-    a part become `_`. Outside a string, its first and last characters
-    become quotes, so the part reads as a JSON string of the same length.
-    The result has the same origins and parts as `template`.
+    a part become `_`. Outside a string, a directive (`%{ if x }`) becomes
+    spaces, so the text of every branch stays, and an interpolation's first
+    and last characters become quotes, so it reads as a JSON string of the
+    same length. The result has the same origins and parts as `template`.
     """
     text = template.text
     characters = list(text)
     result = Placeholders(template)
     in_string = False
     cursor = 0
-    for start, end in _part_ranges(template, source):
+    for start, end, marker in _part_ranges(template, source):
         in_string = _string_state(text, cursor, start, in_string)
         written = text[start:end]
         if in_string:
@@ -78,6 +95,8 @@ def json_placeholders(template: TemplateText, source: SourceFile) -> Placeholder
             characters[start:end] = masked
             if masked != written:
                 result.in_strings[masked] = written
+        elif marker:
+            characters[start:end] = " " * (end - start)
         elif end - start >= 2:
             masked = _mask(written[1:-1])
             characters[start:end] = f'"{masked}"'
@@ -96,23 +115,43 @@ def _mask(text: str) -> str:
     )
 
 
-def _part_ranges(template: TemplateText, source: SourceFile) -> list[tuple[int, int]]:
-    """Return the (start, end) indexes in the template text of each part, in order.
+def _part_ranges(
+    template: TemplateText, source: SourceFile
+) -> list[tuple[int, int, bool]]:
+    """Return the (start, end, marker) of each part in the template text, in order.
 
-    The origins of template text increase with the index, because the text
-    is the source with escapes decoded and indentation removed.
+    A directive's markers (`%{ if x }`, `%{ else }`, `%{ endif }` and the
+    `for` ones) are parts with `marker` True. The text between them is
+    template text again, with interpolations and directives of its own. The
+    origins of template text increase with the index, because the text is
+    the source with escapes decoded and indentation removed.
     """
     length = len(template.text)
     origins = template.origins
     ranges = []
-    for part in template.parts:
-        part_start, part_end = source.node_range(part)
+    for node, marker in _leaf_parts(template.parts):
+        part_start, part_end = source.node_range(node)
         start = bisect.bisect_left(origins, part_start, 0, length)
         end = bisect.bisect_left(origins, part_end, start, length)
         if start < end:
-            ranges.append((start, end))
+            ranges.append((start, end, marker))
     ranges.sort()
     return ranges
+
+
+def _leaf_parts(parts: list[Node]) -> list[tuple[Node, bool]]:
+    """Return the interpolations and directive markers within `parts`, with True for a marker."""
+    found = []
+    pending = list(reversed(parts))
+    while pending:
+        node = pending.pop()
+        if node.type == "template_interpolation":
+            found.append((node, False))
+        elif node.type in _DIRECTIVE_MARKERS:
+            found.append((node, True))
+        elif node.type in _DIRECTIVE_BODIES:
+            pending.extend(reversed(node.children))
+    return found
 
 
 def _string_state(text: str, start: int, end: int, in_string: bool) -> bool:

@@ -42,10 +42,11 @@ def read_template_policy(
     template: TemplateText, source: SourceFile, evaluated: Any, evaluator: Evaluator
 ) -> TemplatePolicy:
     """Return the policy in `template`, given tfparse's parsed JSON (or UNKNOWN)."""
-    positioned = _parse_source(template, source)
+    positioned = _parse_source(template, source, evaluated is not UNKNOWN)
     if isinstance(positioned, JsonError):
         # The source text is invalid JSON even with placeholders, as when
-        # directives build the JSON structure, so positions are lost.
+        # the branches of a directive together are no JSON, so positions
+        # are lost.
         if evaluated is not UNKNOWN:
             render_interpolations(evaluated, template, source, evaluator)
             return TemplatePolicy(evaluated)
@@ -58,18 +59,23 @@ def read_template_policy(
     return TemplatePolicy(positioned)
 
 
-def _parse_source(template: TemplateText, source: SourceFile) -> Any:
+def _parse_source(template: TemplateText, source: SourceFile, evaluated: bool) -> Any:
     """Parse the source text as JSON, or return the error where it is invalid.
 
     An interpolation with quotes or line breaks inside a JSON string, or one
     outside a string, makes the source text invalid JSON even where
-    tfparse's text is valid. The text is then parsed again with a
-    placeholder for each interpolation.
+    tfparse's text is valid. When tfparse `evaluated` the text, it is then
+    parsed again with a placeholder for each part, for the positions only.
+    Without tfparse's value the placeholders would stand for values: an
+    interpolation outside a string would become one string, such as a whole
+    list of actions read as one action.
     """
     try:
         return parse_template_json(template, source)
     except JsonError as error:
         first_error = error
+    if not evaluated:
+        return first_error
     try:
         return parse_with_placeholders(template, source)
     except JsonError:

@@ -231,3 +231,77 @@ def test_placeholder_parts_restored() -> None:
 
     assert value == {"a": '<${join(",",\n  [b])}>', "c": "${jsonencode(d)}"}
     assert value.key_pos["c"][:2] == (3, 12)
+
+
+def test_placeholder_directive_markers() -> None:
+    text = "x = <<EOF\n[1%{ if b }, 2%{ else }, 3%{ endif }]\nEOF\n"
+    placeholders = json_placeholders(*first_heredoc(text))
+
+    # Each marker becomes spaces, so the text of both branches stays.
+    assert placeholders.template.text == "[1         , 2         , 3          ]\n"
+
+
+def test_placeholder_for_markers() -> None:
+    text = 'x = <<EOF\n[%{ for s in a }"${s}",%{ endfor }1]\nEOF\n'
+    placeholders = json_placeholders(*first_heredoc(text))
+
+    assert placeholders.template.text == '[               "${s}",           1]\n'
+
+
+# Line 7 holds the policy attribute. The first Deny statement starts at line
+# 9, column 5, and the second, inside the directive, at line 16, column 5.
+HEREDOC_DIRECTIVE = """locals {
+  strict = true
+}
+resource "aws_iam_policy" "mfa" {
+  policy = <<-EOF
+    {
+      "Version": "2012-10-17",
+      "Statement": [
+        {
+          "Sid": "ConsoleDeny",
+          "Effect": "Deny",
+          "NotAction": ["iam:ChangePassword", "iam:GetAccountPasswordPolicy"],
+          "Resource": "*",
+          "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}
+        }%{ if local.strict },
+        {
+          "Sid": "KeyDeny",
+          "Effect": "Deny",
+          "NotAction": ["iam:ChangePassword", "iam:GetAccountPasswordPolicy"],
+          "Resource": "*",
+          "Condition": {"Null": {"aws:MultiFactorAuthPresent": "true"}}
+        }%{ endif }
+      ]
+    }
+  EOF
+}
+"""
+
+
+def test_heredoc_directive_between_statements(run_scan: Any, tmp_path: Path) -> None:
+    located = scan_policy(run_scan, tmp_path, HEREDOC_DIRECTIVE).located()
+
+    assert ("access-key-bypass", 20, 25) in located
+    assert ("console-bypass-null", 27, 25) in located
+
+
+# A quoted-string policy whose rendered text is invalid JSON: the Sid value
+# contains quotes, and the NotAction list comes from an interpolation.
+QUOTED_INVALID = """locals {
+  sid     = "Deny \\"quoted\\""
+  actions = ["iam:GetUser", "iam:ChangePassword", "iam:GetAccountPasswordPolicy"]
+}
+resource "aws_iam_policy" "mfa" {
+  policy = "{\\"Version\\":\\"2012-10-17\\",\\"Statement\\":[{\\"Sid\\":\\"${local.sid}\\",\\"Effect\\":\\"Deny\\",\\"NotAction\\":${jsonencode(local.actions)},\\"Resource\\":\\"*\\",\\"Condition\\":{\\"BoolIfExists\\":{\\"aws:MultiFactorAuthPresent\\":\\"false\\"}}}]}"
+}
+"""
+
+
+def test_quoted_invalid_rendering_parse_error(run_scan: Any, tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(QUOTED_INVALID, encoding="utf-8")
+
+    located = run_scan(tmp_path).located()
+
+    # At the interpolation, where the source text stops being JSON.
+    assert located == [("parse-error", 6, 116)]
