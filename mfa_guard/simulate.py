@@ -20,7 +20,7 @@ from mfa_guard.iam.scenarios import (
     mfa_device_arn,
     own_user_arn,
 )
-from mfa_guard.model import PolicyDocument
+from mfa_guard.model import Diagnostic, DiagnosticKind, PolicyDocument
 from mfa_guard.scan import collect_documents, load_paths
 from mfa_guard.simulate_principal import (
     PrincipalSet,
@@ -138,20 +138,43 @@ def _render_text(data: dict[str, Any], scenario: Scenario) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _principal_set(paths: Sequence[str], principal: str, debug: bool) -> PrincipalSet:
+def _principal_set(
+    paths: Sequence[str], principal: str, debug: bool
+) -> tuple[PrincipalSet, list[str]]:
     loaded, result = load_paths(paths, debug=debug)
     if result.missing:
         raise UsageError(f"path not found: {', '.join(result.missing)}")
-    return find_principal_set(loaded, principal)
+    diagnostics = [item for _, unit in loaded for item in unit.diagnostics]
+    return find_principal_set(loaded, principal), _not_evaluated(diagnostics)
 
 
-def _all_documents(paths: Sequence[str], debug: bool) -> list[PolicyDocument]:
-    documents, _, result = collect_documents(paths, debug)
+def _all_documents(
+    paths: Sequence[str], debug: bool
+) -> tuple[list[PolicyDocument], list[str]]:
+    documents, diagnostics, result = collect_documents(paths, debug)
     if result.missing:
         raise UsageError(f"path not found: {', '.join(result.missing)}")
+    skipped = _not_evaluated(diagnostics)
     if not documents:
-        raise UsageError(f"no IAM policy found in {', '.join(paths)}")
-    return documents
+        message = f"no IAM policy found in {', '.join(paths)}"
+        if skipped:
+            message += f"; {skipped[0]}"
+        raise UsageError(message)
+    return documents, skipped
+
+
+def _not_evaluated(diagnostics: Sequence[Diagnostic]) -> list[str]:
+    """Describe each policy or block that was found but could not be evaluated.
+
+    The decision leaves them out, as if they were not there, so the output
+    names them: a policy that tfparse could not expand might allow or deny
+    the request.
+    """
+    return [
+        f"not evaluated: {d.span.path}:{d.span.line}:{d.span.column}: {d.message}"
+        for d in diagnostics
+        if d.kind in (DiagnosticKind.UNRESOLVED, DiagnosticKind.PARSE_ERROR)
+    ]
 
 
 def _add_principal(
@@ -187,9 +210,9 @@ def run_simulation(
     found = None
     if principal is None:
         scenario = _scenario(scenario_name, context)
-        documents = _all_documents(paths, debug)
+        documents, skipped = _all_documents(paths, debug)
     else:
-        found = _principal_set(paths, principal, debug)
+        found, skipped = _principal_set(paths, principal, debug)
         user = (found.user.label, found.user.path or "/")
         scenario = _scenario(scenario_name, context, user)
         documents = found.policy_set.documents
@@ -197,6 +220,7 @@ def run_simulation(
     request = Request(action, resource or default_resource(action, scenario), scenario)
     decision = evaluate(documents, request)
     data = _decision_data(decision, request)
+    data["notes"].extend(skipped)
     if found is not None:
         _add_principal(data, found, own_user_arn(scenario), decision)
     if output_format == "json":

@@ -114,3 +114,33 @@ def test_usage_errors(capsys, arguments, message):
     code = main(["simulate", str(EXAMPLE), *arguments])
     assert code == 2
     assert message in capsys.readouterr().err
+
+
+# A policy file that stops being valid JSON on line 2, column 17.
+BROKEN_POLICY = '{"Version": "2012-10-17",\n  "Statement": [}\n'
+
+
+def test_unevaluated_policy_noted(tmp_path, capsys):
+    (tmp_path / "good.json").write_text(EXAMPLE.read_text())
+    (tmp_path / "broken.json").write_text(BROKEN_POLICY)
+
+    request = ["--action", "iam:GetUser", "--scenario", "console-with-mfa"]
+    code = main(["simulate", str(tmp_path), "--format", "json", *request])
+
+    notes = json.loads(capsys.readouterr().out)["notes"]
+    assert code == 0
+    assert [note.split(": ", 2)[:2] for note in notes] == [
+        ["not evaluated", f"{tmp_path / 'broken.json'}:2:17"]
+    ]
+
+
+def test_only_unevaluated_policy_named(tmp_path, capsys):
+    (tmp_path / "broken.json").write_text(BROKEN_POLICY)
+
+    request = ["--action", "iam:GetUser", "--scenario", "console-with-mfa"]
+    code = main(["simulate", str(tmp_path), *request])
+
+    error = capsys.readouterr().err
+    assert code == 2
+    assert f"no IAM policy found in {tmp_path}; not evaluated: " in error
+    assert f"{tmp_path / 'broken.json'}:2:17: " in error
