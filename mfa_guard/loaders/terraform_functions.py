@@ -70,6 +70,12 @@ def _tolist(items: Any) -> list[Any]:
     return items
 
 
+def _tomap(mapping: Any) -> dict[str, Any]:
+    if not isinstance(mapping, dict):
+        raise ValueError(f"tomap expects a map, got {mapping!r}")
+    return mapping
+
+
 def _merge(*maps: Any) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for item in maps:
@@ -154,6 +160,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "merge": _merge,
     "split": _split,
     "tolist": _tolist,
+    "tomap": _tomap,
     "toset": _toset,
     "upper": _string_function("upper", str.upper),
     "values": _values,

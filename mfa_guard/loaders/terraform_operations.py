@@ -3,9 +3,10 @@
 Template directives (`%{ if var.enabled }`) and conditional policy parts
 (`var.strict ? "Bool" : "BoolIfExists"`) need these. Supported are
 `a ? b : c`, `==`, `!=`, `&&`, `||`, `!`, the ordering of numbers (`<`,
-`<=`, `>`, `>=`, as in `length(var.m) > 0 ? var.m : {}`) and the negation
-of a number (`-1`). Other operators (arithmetic) evaluate to an Unresolved
-marker.
+`<=`, `>`, `>=`, as in `length(var.m) > 0 ? var.m : {}`), arithmetic on
+numbers (`+`, `-`, `*`, `/`) and the negation of a number (`-1`).
+Anything else, `%` included, whose sign rules this code does not check
+against Terraform's, evaluates to an Unresolved marker.
 
 tree-sitter-hcl does not wrap the operands of an operation: `var.x == "y"`
 is a `binary_operation` whose children are `variable_expr`, `get_attr`,
@@ -16,7 +17,7 @@ operand.
 from __future__ import annotations
 
 from collections.abc import Callable
-from operator import ge, gt, le, lt
+from operator import add, ge, gt, le, lt, mul, sub, truediv
 from typing import TYPE_CHECKING, Any
 
 from mfa_guard.loaders.hcl_source import SourceFile
@@ -29,6 +30,12 @@ if TYPE_CHECKING:
     from mfa_guard.loaders.terraform_expressions import Evaluator
 
 _TRAVERSAL_STEPS = ("get_attr", "index", "splat")
+_ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
+    "+": add,
+    "-": sub,
+    "*": mul,
+    "/": truediv,
+}
 _ORDERINGS: dict[str, Callable[[Any, Any], bool]] = {
     "<": lt,
     "<=": le,
@@ -112,11 +119,29 @@ def _binary(
 
     if operator in _ORDERINGS and _is_number(left) and _is_number(right):
         return _ORDERINGS[operator](left, right)
+    if operator in _ARITHMETIC and _is_number(left) and _is_number(right):
+        return _arithmetic(operator, left, right, node, source)
 
     first, second = truth_value(left), truth_value(right)
     if operator in ("&&", "||") and first is not None and second is not None:
         return (first and second) if operator == "&&" else (first or second)
     return _unresolved(node, source)
+
+
+def _arithmetic(
+    operator: str, left: float, right: float, node: Node, source: SourceFile
+) -> Any:
+    """Compute `left operator right`; a division by zero is left unresolved.
+
+    Terraform's numbers are arbitrary-precision decimals, and `5 / 2` is 2.5.
+    A whole result is kept as an int, so that `count = 3 - 1` is the number 2.
+    """
+    if operator == "/" and right == 0:
+        return _unresolved(node, source)
+    result = _ARITHMETIC[operator](left, right)
+    if isinstance(result, float) and result.is_integer():
+        return int(result)
+    return result
 
 
 def _equal(left: Any, right: Any) -> bool:

@@ -276,6 +276,9 @@ def test_dynamic_condition_for_each(tmp_path: Path) -> None:
         "for_each = { for key, size in var.m : key => size if size > 1 }",
         "for_each = length(var.m) > 0 ? var.m : {}",
         'for_each = lookup({ a = {} }, "a")',
+        "for_each = tomap({})",
+        "count = -1 + 1",
+        "count = 2 * 3 - 6",
     ],
 )
 def test_empty_expansion_not_reported(
