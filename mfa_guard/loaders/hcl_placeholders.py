@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from mfa_guard.loaders.hcl_source import SourceFile
 from mfa_guard.loaders.hcl_template import TemplateText, parse_template_json
+from mfa_guard.loaders.positions import replace_strings
 from mfa_guard.records import field, record
 
 if TYPE_CHECKING:
@@ -180,20 +181,13 @@ def _restore(value: Any, placeholders: Placeholders) -> Any:
     NOTE: object keys keep their placeholders, so a key written with an
     interpolation that contains quotes does not match tfparse's key.
     """
-    if isinstance(value, dict):
-        for key in list(value):
-            value[key] = _restore(value[key], placeholders)
-        return value
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            value[index] = _restore(item, placeholders)
-        return value
-    if not isinstance(value, str):
-        return value
 
-    if value in placeholders.values:
-        return placeholders.values[value]
-    for masked, written in placeholders.in_strings.items():
-        if masked in value:
-            value = value.replace(masked, written)
-    return value
+    def restored(text: str) -> str:
+        if text in placeholders.values:
+            return placeholders.values[text]
+        for masked, written in placeholders.in_strings.items():
+            if masked in text:
+                text = text.replace(masked, written)
+        return text
+
+    return replace_strings(value, restored)

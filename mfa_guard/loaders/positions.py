@@ -9,6 +9,7 @@ consumers then fall back to the nearest enclosing position.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 Pos = tuple[int, int, int, int]
@@ -54,6 +55,25 @@ def item_position(sequence: Any, index: int) -> Pos | None:
         return None
     result: Pos = positions[index]
     return result
+
+
+def replace_strings(value: Any, transform: Callable[[str], Any]) -> Any:
+    """Replace, in place, every string inside dicts and lists by `transform(string)`.
+
+    Dict keys stay as they are, and so do their positions. Returns the
+    value, or `transform(value)` when the value is a string itself.
+    """
+    if isinstance(value, dict):
+        for key in list(value):
+            value[key] = replace_strings(value[key], transform)
+        return value
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            value[index] = replace_strings(item, transform)
+        return value
+    if isinstance(value, str):
+        return transform(value)
+    return value
 
 
 class Unresolved(str):

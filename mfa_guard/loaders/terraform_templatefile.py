@@ -29,7 +29,7 @@ from mfa_guard.loaders.hcl_source import (
 )
 from mfa_guard.loaders.hcl_template import TemplateText, parse_template_json
 from mfa_guard.loaders.jsonpos import JsonError
-from mfa_guard.loaders.positions import Pos, Unresolved
+from mfa_guard.loaders.positions import Pos, Unresolved, replace_strings
 from mfa_guard.records import field, record
 
 if TYPE_CHECKING:
@@ -160,15 +160,10 @@ def mark_unresolved(value: Any, parts: list[str]) -> Any:
     NOTE: a literal `$${x}` rendered as `${x}` next to an unrendered `${x}`
     is marked too, because both read the same by now.
     """
-    if isinstance(value, dict):
-        for key in list(value):
-            value[key] = mark_unresolved(value[key], parts)
-        return value
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            value[index] = mark_unresolved(item, parts)
-        return value
-    unmarked = isinstance(value, str) and not isinstance(value, Unresolved)
-    if unmarked and any(part in value for part in parts):
-        return Unresolved(value)
-    return value
+
+    def marked(text: str) -> str:
+        if not isinstance(text, Unresolved) and any(part in text for part in parts):
+            return Unresolved(text)
+        return text
+
+    return replace_strings(value, marked)
