@@ -220,9 +220,12 @@ def load_in_child(
 
     Returns what `Prefetch.take` returns for a prefetched unit: the result,
     or (CRASHED, reason) when the process died or passed `timeout` seconds.
-    A unit whose files change while it loads is loaded again.
+    A unit whose files change while it loads is loaded again, up to three
+    times in all; after that it returns None, as when forking is not safe.
     """
-    while _fork_is_safe():
+    for _ in range(3):
+        if not _fork_is_safe():
+            return None
         prefetch = Prefetch(debug, timeout)
         try:
             prefetch._fork(unit)
