@@ -70,7 +70,7 @@ def read_baseline(path: Path) -> Counter[str]:
     """Return how many findings of each fingerprint the baseline accepts."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, RecursionError) as error:
         raise UsageError(f"could not read the baseline {path}: {error}") from None
     if (
         not isinstance(data, dict)

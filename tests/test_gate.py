@@ -212,3 +212,12 @@ def test_invalid_baseline_exits_2(tmp_path, capsys):
     bad.write_text("{}")
     assert main(["scan", "--baseline", str(bad), str(tmp_path)]) == 2
     assert "invalid baseline" in capsys.readouterr().err
+
+
+def test_deeply_nested_baseline_exits_2(tmp_path, capsys):
+    from mfa_guard.cli import main
+
+    deep = tmp_path / "b.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    assert main(["scan", "--baseline", str(deep), str(tmp_path)]) == 2
+    assert f"could not read the baseline {deep}" in capsys.readouterr().err

@@ -15,6 +15,7 @@ from typing import Any
 
 from mfa_guard.loaders.base import LoadResult
 from mfa_guard.loaders.build import build_document, looks_like_policy
+from mfa_guard.loaders.jsonpos import parse_json
 from mfa_guard.loaders.positions import Pos, key_position, position_of
 from mfa_guard.model import Diagnostic, DiagnosticKind, PolicyKind, SourceSpan
 
@@ -39,11 +40,16 @@ def is_plan(value: Any) -> bool:
 def _module_resources(module: Any) -> Iterator[dict[str, Any]]:
     if not isinstance(module, dict):
         return
-    for resource in module.get("resources") or []:
+    for resource in _list(module.get("resources")):
         if isinstance(resource, dict):
             yield resource
-    for child in module.get("child_modules") or []:
+    for child in _list(module.get("child_modules")):
         yield from _module_resources(child)
+
+
+def _list(value: Any) -> list[Any]:
+    """Return `value` when it is a list, else an empty list: plans can be damaged."""
+    return value if isinstance(value, list) else []
 
 
 def _resources(plan: dict[str, Any]) -> Iterator[tuple[str, str, Any, Any]]:
@@ -66,7 +72,9 @@ def _resources(plan: dict[str, Any]) -> Iterator[tuple[str, str, Any, Any]]:
                 body.get("after_unknown"),
             )
         return
-    root = plan.get("planned_values") or plan.get("values") or {}
+    root = plan.get("planned_values") or plan.get("values")
+    if not isinstance(root, dict):
+        return
     for resource in _module_resources(root.get("root_module")):
         if resource.get("mode", "managed") == "managed":
             yield (
@@ -98,7 +106,7 @@ def _policies(
         if kind is not None:
             yield attribute, values.get(attribute), kind
     if resource_type == "aws_iam_role":
-        for index, inline in enumerate(values.get("inline_policy") or []):
+        for index, inline in enumerate(_list(values.get("inline_policy"))):
             if isinstance(inline, dict):
                 yield (
                     f"inline_policy[{index}].policy",
@@ -138,6 +146,10 @@ def _add_policy(
     if not isinstance(text, str):
         return
     try:
+        # The positioned parser checks the nesting depth, which json.loads
+        # only meets with a RecursionError. Its positions are those of the
+        # policy text, not of the plan file, so the plain value is used.
+        parse_json(text)
         value = json.loads(text)
     except ValueError as error:
         message = f"policy of {address} is not valid JSON: {error}"

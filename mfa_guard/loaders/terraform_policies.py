@@ -167,7 +167,8 @@ class PolicyReader:
             return _parse_error(path, attribute.span, message)
         try:
             return PolicyValue(json.loads(value), path, attribute.span)
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:
+            # RecursionError: JSON nested about 1,000 levels deep.
             message = f"invalid JSON in policy of {request.owner}: {error}"
             return _parse_error(path, attribute.span, message)
 
@@ -306,7 +307,7 @@ def _load_json(value: Any) -> Any:
         return UNKNOWN
     try:
         return json.loads(value)
-    except ValueError:
+    except (ValueError, RecursionError):
         return UNKNOWN
 
 

@@ -1,6 +1,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from mfa_guard.loaders.dispatch import load_file
 from mfa_guard.loaders.plan_json import is_plan, load_plan
 from mfa_guard.model import DiagnosticKind, PolicyKind
@@ -112,3 +114,44 @@ def test_fixed_plan_reports_no_lockout(run_scan):
         "exemption-not-allowed",
         "unresolved-policy",
     ]
+
+
+def plan_with_policy(policy):
+    return {
+        "format_version": "1.2",
+        "resource_changes": [
+            {
+                "address": "aws_iam_policy.p",
+                "mode": "managed",
+                "type": "aws_iam_policy",
+                "change": {"actions": ["create"], "after": {"policy": policy}},
+            }
+        ],
+    }
+
+
+def test_deeply_nested_policy_is_parse_error():
+    # json.loads raises RecursionError at about 1,000 levels.
+    policy = '{"Statement": ' + "[" * 5000 + "]" * 5000 + "}"
+
+    result = load_plan(plan_with_policy(policy), "plan.json")
+
+    assert [d.kind for d in result.diagnostics] == [DiagnosticKind.PARSE_ERROR]
+    assert "nesting deeper than 200 levels" in result.diagnostics[0].message
+
+
+@pytest.mark.parametrize("key", ["planned_values", "values"])
+@pytest.mark.parametrize("damaged", ["A" * 10, 7, [1, 2]])
+def test_damaged_plan_sections_skipped(key, damaged):
+    plan = {"format_version": "1.2", key: damaged}
+
+    assert load_plan(plan, "plan.json").documents == []
+
+
+def test_damaged_module_lists_skipped():
+    plan = {
+        "format_version": "1.2",
+        "planned_values": {"root_module": {"resources": 7, "child_modules": "x"}},
+    }
+
+    assert load_plan(plan, "plan.json").documents == []
