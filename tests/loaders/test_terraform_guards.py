@@ -416,9 +416,10 @@ def test_heredoc_json_nested_too_deeply(tmp_path: Path) -> None:
     ]
 
 
-def test_recursion_in_evaluation_reported(tmp_path: Path) -> None:
+def test_deep_policy_reported_without_bracket_guard(tmp_path: Path) -> None:
     (tmp_path / "main.tf").write_text(heredoc_policy(3000), encoding="utf-8")
-    # Without the bracket guard, tfparse's output is too deep to decode.
+    # Without the bracket guard, tfparse's output is too deep for json.loads,
+    # and the policy's own parser reports the depth where it is exceeded.
     script = (
         "import mfa_guard.loaders.hcl_source as source\n"
         "source.MAX_BRACKET_DEPTH = 10**9\n" + LOADER
@@ -436,11 +437,11 @@ def test_recursion_in_evaluation_reported(tmp_path: Path) -> None:
     assert output["diagnostics"] == [
         [
             "parse-error",
-            tmp_path.name,
-            1,
-            1,
-            f"Terraform module {tmp_path} has values nested too deeply to evaluate,"
-            " so the module was left out",
+            "main.tf",
+            3,
+            245,
+            "invalid JSON in policy of aws_iam_policy.deep: nesting deeper than"
+            " 200 levels",
         ]
     ]
 
