@@ -48,6 +48,11 @@ logger = get_logger(__name__)
 # engine and receive the analyzer.
 START_TIMEOUT = 120.0
 
+# The maximum wait that the pipes' poll and select accept is 2**31 - 1 ms,
+# about 24.8 days, and a longer one raised OverflowError. A longer timeout
+# is waited for in parts of this length.
+MAX_WAIT_SECONDS = 2_000_000.0
+
 # Maximum number of units other than Terraform modules sent to a worker at once.
 MAX_BATCH = 16
 
@@ -221,9 +226,9 @@ def failed_unit_diagnostic(unit: Unit, reason: str) -> Diagnostic:
     """Describe a unit that could not be checked as a parse error on its first file.
 
     The first file of a Terraform module is the first in name order of its
-    directory, not of the files named on the command line, so that a
-    one-file run reports the same finding as a scan of the folder, and a
-    baseline of one covers the other.
+    directory, not of the files named on the command line. A one-file run
+    then reports the same finding as a scan of the folder, so a baseline
+    of one covers the other.
     """
     path = str(unit.files[0]) if unit.files else unit.name
     if unit.terraform:
@@ -744,7 +749,7 @@ class WorkerPool:
             return None
         now = time.monotonic()
         remaining = [worker.started + self.timeout - now for worker in busy]
-        return max(0.0, min(remaining))
+        return min(max(0.0, min(remaining)), MAX_WAIT_SECONDS)
 
     def _expired(self, worker: _Worker) -> bool:
         if self.timeout is None:

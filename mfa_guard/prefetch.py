@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 from mfa_guard.loaders.base import LoadResult
 from mfa_guard.log import get_logger
 from mfa_guard.parallel import (
+    MAX_WAIT_SECONDS,
     Unit,
     _oversized_terraform_file,
     crash_reason,
@@ -169,9 +170,14 @@ class Prefetch:
             return True
         import select
 
-        left = self._timeout - (time.monotonic() - self._started)
-        ready, _, _ = select.select([reader], [], [], max(0.0, left))
-        return bool(ready)
+        while True:
+            left = self._timeout - (time.monotonic() - self._started)
+            wait = min(max(0.0, left), MAX_WAIT_SECONDS)
+            ready, _, _ = select.select([reader], [], [], wait)
+            if ready:
+                return True
+            if left <= MAX_WAIT_SECONDS:
+                return False
 
     def close(self) -> None:
         """Stop and reap the children whose results were not taken."""
@@ -221,7 +227,7 @@ def load_in_child(
     Returns what `Prefetch.take` returns for a prefetched unit: the result,
     or (CRASHED, reason) when the process died or passed `timeout` seconds.
     A unit whose files change while it loads is loaded again, up to three
-    times in all; after that it returns None, as when forking is not safe.
+    times in all. After that it returns None, as when forking is not safe.
     """
     for _ in range(3):
         if not _fork_is_safe():
@@ -229,11 +235,11 @@ def load_in_child(
         prefetch = Prefetch(debug, timeout)
         try:
             prefetch._fork(unit)
-            taken = prefetch.take(unit)
+            result = prefetch.take(unit)
         finally:
             prefetch.close()
-        if taken is not None:
-            return taken
+        if result is not None:
+            return result
     return None
 
 
@@ -293,9 +299,9 @@ def _start_parser_warm_up() -> _WarmUp:
 
     The first evaluation in a process takes about 45 ms more than later
     ones (tfparse's Go code initialising), and it releases the GIL.
-    Importing tfparse takes about 10 ms; when another thread imports
-    modules at the same time, each waits for the GIL and the import of
-    tfparse took 30 to 40 ms.
+    Importing tfparse takes about 10 ms alone. While another thread
+    imports modules, both wait for the GIL, and the import of tfparse
+    took 30 to 40 ms on the benchmark machine.
     """
     import threading
 

@@ -6,11 +6,13 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
+import mfa_guard.prefetch as prefetch_module
 from mfa_guard.prefetch import Prefetch
 
 REPOSITORY = Path(__file__).parent.parent
@@ -308,3 +310,21 @@ def test_configured_size_limit_below_file_loads_again(module, tmp_path):
 
     assert status["prefetched"] == [True]
     assert located(report) == [("unresolved-policy", 1, 1)]
+
+
+def test_wait_longer_than_one_select(monkeypatch):
+    # A timeout beyond the maximum wait of one select is waited for in parts.
+    monkeypatch.setattr(prefetch_module, "MAX_WAIT_SECONDS", 0.05)
+    reader, writer = os.pipe()
+    timer = threading.Timer(0.3, os.write, (writer, b"x"))
+    timer.start()
+
+    try:
+        ready = Prefetch(timeout=30)._wait_readable(reader)
+    finally:
+        timer.cancel()
+        timer.join()
+        os.close(reader)
+        os.close(writer)
+
+    assert ready is True
