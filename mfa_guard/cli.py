@@ -56,11 +56,6 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _timeout_seconds(text: str) -> int:
-    """Parse `--timeout`, taking a value above MAX_TIMEOUT as MAX_TIMEOUT."""
-    return min(_positive_int(text), MAX_TIMEOUT)
-
-
 def _add_speed_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--jobs",
@@ -82,7 +77,7 @@ def _add_speed_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout",
         metavar="SECONDS",
-        type=_timeout_seconds,
+        type=_positive_int,
         default=DEFAULT_TIMEOUT,
         help=f"report a file or Terraform module that takes longer than SECONDS to load and analyze as not checked, and go on (default: {DEFAULT_TIMEOUT}; applies to worker processes, which run whenever Terraform files are scanned, and with --jobs 2 or more)",
     )
@@ -156,9 +151,11 @@ class _Parser(argparse.ArgumentParser):
         left over is reported as argparse reports it.
         """
         args, extra = self.parse_known_args(argv)
+        if not extra:
+            return args
         command = self.commands.get(args.command or "")
-        if not extra or command is None or argv[:1] != [args.command]:
-            return self.parse_args(argv)
+        if command is None or argv[:1] != [args.command]:
+            self.error(f"unrecognized arguments: {' '.join(extra)}")
         vars(args).update(vars(command.parse_intermixed_args(argv[1:])))
         return args
 
@@ -532,9 +529,9 @@ def _run_explain(args: argparse.Namespace) -> int:
     from mfa_guard.engine.docs import render_rule
     from mfa_guard.engine.rules import load_rules
 
-    wanted = args.rule.lower()
+    requested = args.rule.lower()
     for rule in load_rules(args.rules):
-        if wanted in (rule.id.lower(), rule.name.lower()):
+        if requested in (rule.id.lower(), rule.name.lower()):
             sys.stdout.write(render_rule(rule))
             sys.stdout.write(f"\nDefined in {rule.source} (pack {rule.pack}).\n")
             return EXIT_OK
@@ -561,11 +558,6 @@ def _run_simulate(args: argparse.Namespace) -> int:
 # Seconds one unit may take in a worker or prefetch process. The slowest
 # module of the benchmark tree takes well under one second.
 DEFAULT_TIMEOUT = 120
-
-# The longest wait that the pipes' poll and select accept is 2**31 - 1 ms,
-# about 24.8 days; `--timeout 2147484` made them raise OverflowError. Any
-# longer limit means no limit in practice, so it is taken as this one.
-MAX_TIMEOUT = 2_000_000
 
 
 def _terminate(signum: int, frame: object) -> None:
