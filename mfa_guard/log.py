@@ -16,6 +16,7 @@ import sys
 from types import ModuleType
 
 _FORMAT = "mfa-guard: %(levelname)s: %(message)s"
+# The values of logging.DEBUG and logging.WARNING, without importing logging.
 _DEBUG = 10
 _WARNING = 30
 

@@ -131,13 +131,13 @@ def _load_contained(unit: Unit, debug: bool) -> LoadResult:
     if unit.terraform:
         from mfa_guard.prefetch import load_in_child
 
-        taken = load_in_child(unit, debug)
-        if isinstance(taken, LoadResult):
-            return taken
-        if taken is not None:
+        result = load_in_child(unit, debug)
+        if isinstance(result, LoadResult):
+            return result
+        if result is not None:
             from mfa_guard.parallel import failed_unit_diagnostic
 
-            return LoadResult(diagnostics=[failed_unit_diagnostic(unit, taken[1])])
+            return LoadResult(diagnostics=[failed_unit_diagnostic(unit, result[1])])
     return unit.load()
 
 

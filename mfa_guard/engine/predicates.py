@@ -7,18 +7,18 @@ A statement is checked only when every predicate in `where` is true for it.
   at least one kind of caller without MFA (a console user without MFA, a
   long-term access key, a role session without MFA). An MFA test is `Bool`
   or `BoolIfExists` on aws:MultiFactorAuthPresent with the value false,
-  `Null` on either MFA key, a `Numeric` test on aws:MultiFactorAuthAge, or
-  any other test on aws:MultiFactorAuthPresent that IAM evaluates to true
-  for a request with the key "false" or one without the key (at least one
-  of them), and to false for the key "true", such as `StringEquals` "false"
-  or `StringNotEqualsIfExists` "true".
+  `Null` on either MFA key, or a `Numeric` test on aws:MultiFactorAuthAge.
+  Any other test on aws:MultiFactorAuthPresent counts when IAM evaluates it
+  to true for a request with the key "false" or without the key, and to
+  false for the key "true". `StringEquals` "false" and
+  `StringNotEqualsIfExists` "true" are examples.
 - `mfa-allow`: an Allow statement with an MFA requirement: `Bool` or
   `BoolIfExists` on aws:MultiFactorAuthPresent with the value true, `Null`
-  on either MFA key with the value false, a `Numeric` test on
-  aws:MultiFactorAuthAge, or any other test on aws:MultiFactorAuthPresent
-  that IAM evaluates to true for the key "true", and to false for a request
-  with the key "false" or one without the key (at least one of them), such
-  as `StringEquals` "true" or `StringNotEquals` "false".
+  on either MFA key with the value false, or a `Numeric` test on
+  aws:MultiFactorAuthAge. Any other test on aws:MultiFactorAuthPresent
+  counts when IAM evaluates it to true for the key "true", and to false for
+  a request with the key "false" or without the key. `StringEquals` "true"
+  and `StringNotEquals` "false" are examples.
 - `mfa-age-test`: the statement tests aws:MultiFactorAuthAge with a
   `Numeric` operator.
 - `mfa-enforcing-policy`: the statement's document contains an MFA deny.

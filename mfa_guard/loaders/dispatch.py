@@ -83,9 +83,9 @@ def _read_bounded(path: Path, max_bytes: int) -> bytes:
 
 
 def _read_up_to(stream: BinaryIO, limit: int, expected: int) -> bytes:
-    """Read at most `limit` bytes, asking for `expected` bytes first.
+    """Read at most `limit` bytes, reading `expected` bytes first.
 
-    A read allocates the size it asks for, so asking for a limit far above
+    A read allocates the size it requests, so requesting a limit far above
     the file's size, such as `--max-file-size 68719476736`, failed with
     MemoryError. A file that grew since its size was taken is read on in
     chunks, still up to `limit`.

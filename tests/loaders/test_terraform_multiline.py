@@ -248,7 +248,7 @@ def test_placeholder_for_markers() -> None:
     assert placeholders.template.text == '[               "${s}",           1]\n'
 
 
-# Line 7 holds the policy attribute. The first Deny statement starts at line
+# Line 7 contains the policy attribute. The first Deny statement starts at line
 # 9, column 5, and the second, inside the directive, at line 16, column 5.
 HEREDOC_DIRECTIVE = """locals {
   strict = true
