@@ -4,19 +4,7 @@ import os
 
 import pytest
 
-POLICY = """{
-  "Version": "2012-10-17",
-  "Statement": [
-    {
-      "Sid": "DenyAllExceptListedIfNoMFA",
-      "Effect": "Deny",
-      "NotAction": ["iam:CreateVirtualMFADevice", "iam:EnableMFADevice", "iam:GetUser", "iam:ListMFADevices", "iam:ListVirtualMFADevices", "iam:ResyncMFADevice"],
-      "Resource": "*",
-      "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}
-    }
-  ]
-}
-"""
+from tests.policies import DENY_WITHOUT_PASSWORD_CHANGE as POLICY
 
 EXCLUDE = 'exclude: ["legacy/*.json"]\n'
 

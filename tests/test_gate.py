@@ -7,6 +7,7 @@ from mfa_guard.config import Config, IgnoreEntry
 from mfa_guard.gate import exclude_patterns
 from mfa_guard.model import Finding, Severity
 from mfa_guard.suppress import apply_suppressions, read_inline
+from tests.policies import DENY_WITHOUT_PASSWORD_CHANGE as POLICY
 
 TEMPLATE = """\
 AWSTemplateFormatVersion: "2010-09-09"
@@ -25,20 +26,6 @@ Resources:
             Condition:
               BoolIfExists:
                 aws:MultiFactorAuthPresent: "false"
-"""
-
-POLICY = """{
-  "Version": "2012-10-17",
-  "Statement": [
-    {
-      "Sid": "DenyAllExceptListedIfNoMFA",
-      "Effect": "Deny",
-      "NotAction": ["iam:CreateVirtualMFADevice", "iam:EnableMFADevice", "iam:GetUser", "iam:ListMFADevices", "iam:ListVirtualMFADevices", "iam:ResyncMFADevice"],
-      "Resource": "*",
-      "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}
-    }
-  ]
-}
 """
 
 

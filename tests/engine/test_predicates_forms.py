@@ -18,17 +18,7 @@ from mfa_guard.engine.predicates import (
     presence_form,
 )
 from mfa_guard.model import ConditionEntry, SourceSpan
-
-ENROLLMENT = [
-    "iam:CreateVirtualMFADevice",
-    "iam:EnableMFADevice",
-    "iam:GetUser",
-    "iam:ListMFADevices",
-    "iam:ListVirtualMFADevices",
-    "iam:ResyncMFADevice",
-]
-
-FIRST_SIGN_IN = ["iam:ChangePassword", "iam:GetAccountPasswordPolicy"]
+from tests.policies import ENROLLMENT, FIRST_SIGN_IN
 
 # The statement starts at 4:5 and the first operator of its Condition at 9:21.
 STATEMENT = (4, 5)

@@ -2,19 +2,10 @@
 
 import pytest
 
-ENROLLMENT = [
-    "iam:CreateVirtualMFADevice",
-    "iam:EnableMFADevice",
-    "iam:GetUser",
-    "iam:ListMFADevices",
-    "iam:ListVirtualMFADevices",
-    "iam:ResyncMFADevice",
-]
+from tests.policies import ENROLLMENT, FIRST_SIGN_IN
 
 # The NotAction list of the AWS example for self-managed credentials with MFA.
 AWS_DOCUMENTED = [*ENROLLMENT, "sts:GetSessionToken"]
-
-FIRST_SIGN_IN = ["iam:ChangePassword", "iam:GetAccountPasswordPolicy"]
 
 
 def deny_except(entries):
