@@ -102,7 +102,9 @@ def _load_module(directory: Path) -> TerraformLoadResult:
 
     var_files = read_var_files(directory)
     result.diagnostics.extend(var_files.problems)
-    unsafe = find_unsafe_files(tree, var_files.definitions)
+    guards = find_unsafe_files(tree, var_files.definitions)
+    unsafe = guards.files
+    result.diagnostics.extend(guards.blocks)
     left_out = _child_problems(tree, unsafe)
     evaluation = evaluate_module(
         directory,
@@ -123,8 +125,14 @@ def _load_module(directory: Path) -> TerraformLoadResult:
     ]
     instances = module_instances(evaluation.blocks, blocks, tree, var_files.definitions)
     if evaluation.error is None:
+        # A block with a scalar `for_each` is reported already, as invalid.
+        invalid = {diagnostic.span for diagnostic in guards.blocks}
         result.diagnostics.extend(
-            dropped_blocks(evaluation.blocks, tree, instances, evaluation.excluded)
+            diagnostic
+            for diagnostic in dropped_blocks(
+                evaluation.blocks, tree, instances, evaluation.excluded
+            )
+            if diagnostic.span not in invalid
         )
     if not result.diagnostics and not _declares_iam(instances):
         return _irrelevant(directory)

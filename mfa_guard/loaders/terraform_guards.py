@@ -9,12 +9,16 @@ reports the file and leaves it out of the evaluation:
 - a variable `type` that is not a type constraint (a nil pointer panic,
   see `terraform_types`);
 - a `dynamic` block whose `for_each` is a string, number or bool
-  ("value is not a collection" panic); on a resource, data source or
-  module, such a `for_each` makes tfparse drop the block without an error;
+  ("value is not a collection" panic);
 - a `count` or `for_each` that refers to its own block, directly or through
   other blocks' `count` or `for_each` (memory grows past 1 GB, then a panic);
 - a module that calls one of its callers, or itself (endless recursion);
 - a `file()` or `templatefile()` of a named pipe or a device (endless read).
+
+On a resource, data source or module, such a `for_each` makes tfparse
+drop the block without an error, and Terraform rejects it. Only that block
+is lost, so the file stays in the evaluation and the block is reported at
+its `for_each` (see `Guards.blocks`).
 
 Values nested deeper than the loader's own recursion allows are left out
 the same way (see `hcl_source.MAX_SYNTAX_DEPTH`), and so are files whose
@@ -26,8 +30,8 @@ its type is plain from the syntax (see `terraform_primitives`), and a file
 name when the evaluator computes it. `for_each = try(var.x, 1)`, with
 `var.x` undeclared, still crashes tfparse. A scalar `for_each` that this
 check misses, on an IAM resource or data source or on a call of a module
-with IAM resources, is not left out: tfparse drops the block, and
-`terraform_dropped` reports it at the `for_each` as not checked.
+with IAM resources, is still dropped by tfparse, and `terraform_dropped`
+reports it at the `for_each` as not checked.
 """
 
 from __future__ import annotations
@@ -52,21 +56,37 @@ from mfa_guard.loaders.terraform_references import (
 from mfa_guard.loaders.terraform_sources import ModuleFiles
 from mfa_guard.loaders.terraform_tree import ModuleTree
 from mfa_guard.loaders.terraform_types import invalid_type_constraints
+from mfa_guard.model import Diagnostic, DiagnosticKind, SourceSpan
+from mfa_guard.records import field, record
 
 _SCALAR_NAMES = {bool: "bool", int: "number", float: "number", str: "string"}
 
 Problem = tuple[Pos, str]
 
 
+@record(frozen=False)
+class Guards:
+    """The findings of the checks that run before tfparse.
+
+    `files` maps each file tfparse must not read, by its name relative to
+    the root module, to the position and message of the reason. `blocks`
+    reports the blocks of the other files that Terraform rejects and
+    tfparse drops, each at its `for_each`.
+    """
+
+    files: dict[str, Problem] = field(default_factory=dict)
+    blocks: list[Diagnostic] = field(default_factory=list)
+
+
 def find_unsafe_files(
     tree: ModuleTree, var_definitions: dict[str, Definition]
-) -> dict[str, Problem]:
-    """Map each file tfparse must not read to the position and message of the reason.
+) -> Guards:
+    """Find the files tfparse must not read, and the blocks it will drop.
 
     `var_definitions` are the root module's variables set by `.tfvars` files.
-    File names are relative to the root module.
     """
-    unsafe: dict[str, Problem] = {}
+    guards = Guards()
+    unsafe = guards.files
     for call in tree.cycles:
         message = (
             f'module "{call.name}" calls "{call.source}", which is already among '
@@ -95,10 +115,13 @@ def find_unsafe_files(
         for name, blocks in module.blocks.items():
             if name in unsafe:
                 continue
-            problem = _first_problem(blocks, evaluator, context, bases)
+            invalid: list[Diagnostic] = []
+            problem = _first_problem(blocks, evaluator, context, bases, invalid)
             if problem is not None:
                 unsafe[name] = problem
-    return unsafe
+            else:
+                guards.blocks.extend(invalid)
+    return guards
 
 
 def _first_problem(
@@ -106,20 +129,29 @@ def _first_problem(
     evaluator: Evaluator,
     context: PrimitiveContext,
     bases: list[Path],
+    invalid: list[Diagnostic],
 ) -> Problem | None:
-    invalid = invalid_type_constraints(blocks)
-    if invalid:
-        return invalid[0]
+    """Return the first reason to leave the file of `blocks` out, if any.
+
+    Adds each block that tfparse will drop to `invalid` as it goes.
+    """
+    invalid_types = invalid_type_constraints(blocks)
+    if invalid_types:
+        return invalid_types[0]
     edges = reference_graph(blocks)
     for block in blocks:
         problem = (
             _scalar_for_each(_dynamic_blocks(block), evaluator, context)
             or self_reference(block, edges)
-            or _scalar_for_each(_counted(block), evaluator, context)
             or special_file(block, evaluator, bases)
         )
         if problem is not None:
             return problem
+        dropped = _scalar_for_each(_counted(block), evaluator, context)
+        if dropped is not None:
+            pos, message = dropped
+            span = SourceSpan(block.source.path, *pos)
+            invalid.append(Diagnostic(DiagnosticKind.PARSE_ERROR, span, message))
     return None
 
 
@@ -148,9 +180,9 @@ def _scalar_for_each(
 ) -> Problem | None:
     """Find a `for_each` of one of `owners` whose value is a string, number or bool.
 
-    In a `dynamic` block, tfparse panics on it. On a resource, data source
-    or module, tfparse silently drops the block, so its policy would go
-    unchecked without a word.
+    In a `dynamic` block, tfparse panics on it, so the file is left out. On
+    a resource, data source or module, tfparse silently drops the block, so
+    only its policy goes unchecked.
     """
     for owner in owners:
         attribute = owner.attributes.get("for_each")
@@ -163,9 +195,12 @@ def _scalar_for_each(
         if kind is None:
             continue
         labels = " ".join(f'"{label}"' for label in owner.labels)
+        lost = (
+            "file was left out" if owner.type == "dynamic" else "block was not checked"
+        )
         message = (
             f"invalid for_each in {owner.type} {labels}: a {kind} is not a "
-            "collection; Terraform rejects this, so the file was left out"
+            f"collection; Terraform rejects this, so the {lost}"
         )
         return attribute.span, message
     return None

@@ -98,18 +98,19 @@ def test_scalar_dynamic_for_each(tmp_path: Path) -> None:
 
 def test_scalar_resource_for_each(tmp_path: Path) -> None:
     # tfparse drops such a resource without an error, so its policy would
-    # be skipped as if the module had none.
+    # be skipped as if the module had none. The other blocks of its file
+    # are still checked.
     output = load_isolated(
         tmp_path,
         {
             "main.tf": "locals {\n  sizes = { a = 2 }\n}\n"
             'resource "aws_iam_policy" "p" {\n'
             '  for_each = local.sizes["a"]\n'
-            '  policy   = "{}"\n}\n',
+            '  policy   = "{}"\n}\n' + POLICY,
         },
     )
 
-    assert output["documents"] == []
+    assert output["documents"] == ["aws_iam_policy.ok"]
     assert output["diagnostics"] == [
         [
             "parse-error",
@@ -117,9 +118,38 @@ def test_scalar_resource_for_each(tmp_path: Path) -> None:
             5,
             3,
             'invalid for_each in resource "aws_iam_policy" "p": a number is not '
-            "a collection; Terraform rejects this, so the file was left out",
+            "a collection; Terraform rejects this, so the block was not checked",
         ]
     ]
+
+
+@pytest.mark.parametrize(
+    ("block", "expression", "kind"),
+    [
+        ('data "aws_iam_policy_document" "d"', '"abc"', "string"),
+        ('module "m"', "true", "bool"),
+        ('resource "aws_iam_role_policy" "r"', 'lookup(local.cfg, "a", 1)', "number"),
+    ],
+)
+def test_scalar_block_for_each_keeps_file(
+    tmp_path: Path, block: str, expression: str, kind: str
+) -> None:
+    source = '  source = "./m"\n' if block.startswith("module") else ""
+    output = load_isolated(
+        tmp_path,
+        {
+            "main.tf": "locals {\n  cfg = { b = 2 }\n}\n"
+            f"{block} {{\n{source}  for_each = {expression}\n}}\n" + POLICY,
+            "m/main.tf": POLICY,
+        },
+    )
+
+    assert "aws_iam_policy.ok" in output["documents"]
+    line = 6 if source else 5
+    assert [d[:4] for d in output["diagnostics"]] == [
+        ["parse-error", "main.tf", line, 3]
+    ]
+    assert f"a {kind} is not a collection" in output["diagnostics"][0][4]
 
 
 def test_collection_resource_for_each_kept(tmp_path: Path) -> None:
@@ -236,6 +266,26 @@ def test_child_module_scalar_for_each(tmp_path: Path) -> None:
 
     assert diagnostic[:4] == ["unresolved-policy", "main.tf", 1, 1]
     assert "a string is not a collection" in diagnostic[4]
+
+
+def test_child_module_scalar_resource_for_each(tmp_path: Path) -> None:
+    # Reported once at the child's own block, however often it is called.
+    output = load_isolated(
+        tmp_path,
+        {
+            "main.tf": 'module "a" {\n  source = "./child"\n}\n'
+            'module "b" {\n  source = "./child"\n}\n',
+            "child/iam.tf": POLICY + 'resource "aws_iam_policy" "p" {\n'
+            '  for_each = 3\n  policy   = "{}"\n}\n',
+        },
+    )
+
+    assert output["documents"] == [
+        "module.a.aws_iam_policy.ok",
+        "module.b.aws_iam_policy.ok",
+    ]
+    assert [d[:4] for d in output["diagnostics"]] == [["parse-error", "iam.tf", 5, 3]]
+    assert "a number is not a collection" in output["diagnostics"][0][4]
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
