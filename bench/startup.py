@@ -43,7 +43,7 @@ opened = time.perf_counter()
 result = scan(args.paths, analyzer, max_bytes=settings.max_bytes, jobs=default_jobs(), cache=cache)
 scanned = time.perf_counter()
 gate(result, settings, args)
-output = cli._render_scan("text", settings.rules, result)
+output = cli._render_scan("text", settings.rules, result, False)
 done = time.perf_counter()
 print(json.dumps({
     "import the CLI and engine": imported - started,
