@@ -1,3 +1,3 @@
-from mfa_guard.cli import run
+from mfa_guard.entry import run
 
 run()

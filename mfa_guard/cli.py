@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from mfa_guard import __version__, log
 from mfa_guard.engine.schema import RuleError
+from mfa_guard.entry import EXIT_INTERRUPTED
 from mfa_guard.errors import UsageError
 
 if TYPE_CHECKING:
@@ -28,7 +29,6 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
-EXIT_INTERRUPTED = 130
 
 FAIL_ON_CHOICES = ("error", "warning", "info", "never")
 
@@ -631,6 +631,8 @@ def run() -> NoReturn:
         # Ctrl-C before `main` handles it, while the command line is parsed.
         print("mfa-guard: interrupted", file=sys.stderr)
         code = EXIT_INTERRUPTED
+    # The run is over, so a late Ctrl-C no longer changes its outcome.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # os._exit skips the exit handler of multiprocessing, which stops worker
     # processes still running, for example one being started at Ctrl-C.
     multiprocessing = sys.modules.get("multiprocessing")

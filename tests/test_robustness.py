@@ -564,3 +564,31 @@ def test_interrupt_while_parsing_command_line():
 
     assert process.returncode == 130
     assert process.stderr == "mfa-guard: interrupted\n"
+
+
+def test_interrupt_while_importing():
+    # Ctrl-C during the imports, which take most of a short run, is
+    # modelled by an import of argparse that raises KeyboardInterrupt.
+    code = (
+        "import sys\n"
+        "class Interrupt:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'argparse':\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.modules.pop('argparse', None)\n"
+        "sys.meta_path.insert(0, Interrupt())\n"
+        "sys.argv = ['mfa-guard', 'rules']\n"
+        "import runpy\n"
+        "runpy.run_module('mfa_guard', run_name='__main__')\n"
+    )
+    process = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert process.returncode == 130
+    assert process.stderr == "mfa-guard: interrupted\n"
+    assert process.stdout == ""
