@@ -13,7 +13,9 @@ A file depends only on itself. A Terraform module depends on every file
 under its directory, because tfparse evaluates local child modules and
 `file()` can read any file there. A module whose files can reach outside
 that tree (a path containing `..`, an absolute path given to `file()` or a
-module `source`, `path.root` or `path.cwd`) is never cached.
+module `source`, `path.root` or `path.cwd`) is never cached. Neither is one
+whose text names a path into a folder the hash skips, such as
+`node_modules/` or `.terraform/`.
 
 Entries live under `$XDG_CACHE_HOME/mfa-guard`, or `~/.cache/mfa-guard`
 when that variable is unset, never in the scanned tree. The storage format
@@ -71,6 +73,15 @@ DEPENDENCIES = {
 _ESCAPE_WORDS = ("../", "..\\", "path.root", "path.cwd", "abspath", "pathexpand")
 _ABSOLUTE_PATH = re.compile(
     r'(?:file\w*|templatefile|source)\s*[(=:]\s*"(?:/|~|[A-Za-z]:)'
+)
+# A path into a folder that the tree hash skips, such as
+# `file("${path.module}/node_modules/policies/mfa.json")`. The name must
+# follow a quote or a slash, so that a git module source such as
+# "git::https://host/repo.git//iam" does not match.
+_SKIPPED_PATH = re.compile(
+    r'["/\\](?:'
+    + "|".join(re.escape(name) for name in sorted(SKIPPED_DIRECTORIES))
+    + r")[/\\]"
 )
 _TERRAFORM_SUFFIXES = (".tf", ".tf.json")
 
@@ -388,4 +399,6 @@ def _hash_tree_file(
 def _reaches_outside(text: str) -> bool:
     if any(word in text for word in _ESCAPE_WORDS):
         return True
-    return _ABSOLUTE_PATH.search(text) is not None
+    if _ABSOLUTE_PATH.search(text) is not None:
+        return True
+    return _SKIPPED_PATH.search(text) is not None

@@ -162,6 +162,8 @@ def test_terraform_key_covers_child_folders(tmp_path, cache):
         'file("${path.root}/policy.json")',
         'file("${path.cwd}/policy.json")',
         'file(abspath("policy.json"))',
+        'file("${path.module}/node_modules/policies/mfa.json")',
+        'file(".terraform/modules/iam/policy.json")',
     ],
 )
 def test_terraform_outside_tree_not_cached(tmp_path, cache, reference):
@@ -172,6 +174,14 @@ def test_terraform_outside_tree_not_cached(tmp_path, cache, reference):
     )
     unit = make_units([module / "main.tf"], 10_000_000)[0]
     assert cache.key(unit) is None
+
+
+def test_terraform_git_module_source_cached(tmp_path, cache):
+    module = tmp_path / "module"
+    source = "git::https://example.com/org/infra.git//modules/iam?ref=v1"
+    write(module / "main.tf", MODULE + f'module "iam" {{\n  source = "{source}"\n}}\n')
+    unit = make_units([module / "main.tf"], 10_000_000)[0]
+    assert cache.key(unit) is not None
 
 
 def test_terraform_parent_module_source_not_cached(tmp_path, cache):
