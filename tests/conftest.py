@@ -27,9 +27,16 @@ class ScanRun:
 
 
 @pytest.fixture(autouse=True)
-def isolated_cache(tmp_path_factory, monkeypatch):
-    """Keep the result cache of every test in a temporary folder, never in ~/.cache."""
+def isolated_user_folders(tmp_path_factory, monkeypatch):
+    """Keep every test away from the user's cache and configuration.
+
+    The result cache goes to a temporary folder instead of ~/.cache. HOME
+    is the folder of all temporary folders, so the search for a
+    `.mfa-guard.yaml` above a test's folder ends there and never reads a
+    file in /tmp or /.
+    """
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("HOME", str(tmp_path_factory.getbasetemp()))
 
 
 @pytest.fixture
