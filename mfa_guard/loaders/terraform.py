@@ -23,6 +23,7 @@ empty (see `terraform_dropped`).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -137,7 +138,10 @@ def _load_module(directory: Path) -> TerraformLoadResult:
     if not result.diagnostics and not _declares_iam(instances):
         return _irrelevant(directory)
 
-    allowed = repository_roots(directory, [m.directory for m in tree.files()])
+    # Most modules read no file, so the folders are resolved on first use.
+    allowed = functools.cache(
+        lambda: repository_roots(directory, [m.directory for m in tree.files()])
+    )
     for instance in instances:
         PolicyCollector(instance, directory, allowed, result).collect()
     for instance in instances:

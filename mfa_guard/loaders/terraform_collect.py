@@ -12,6 +12,7 @@ renders it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,7 @@ class TerraformLoadResult(LoadResult):
 class PolicyCollector:
     """Build the documents of one module instance into a TerraformLoadResult.
 
-    `directory` is the root module's directory and `allowed` the
+    `directory` is the root module's directory and `allowed` returns the
     directories whose files `file()` and `templatefile()` may read.
     """
 
@@ -71,7 +72,7 @@ class PolicyCollector:
         self,
         instance: ModuleInstance,
         directory: Path,
-        allowed: list[Path],
+        allowed: Callable[[], list[Path]],
         result: TerraformLoadResult,
     ) -> None:
         self.index = instance.index

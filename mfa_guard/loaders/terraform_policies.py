@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -89,8 +90,8 @@ class PolicyReader:
     """Read the policy arguments of one module.
 
     `directory` is the root module's directory, against which Terraform
-    resolves relative file paths, and `allowed` the directories named files
-    may be in (see `terraform_files`). `prefix` is the module address of the
+    resolves relative file paths, and `allowed` returns the directories
+    named files may be in (see `terraform_files`). `prefix` is the module address of the
     module whose arguments are read ("module.x." or "" for the root).
     """
 
@@ -99,7 +100,7 @@ class PolicyReader:
         resolver: ValueResolver,
         directory: Path,
         data_ids: dict[str, str],
-        allowed: list[Path],
+        allowed: Callable[[], list[Path]],
         prefix: str = "",
     ) -> None:
         self.resolver = resolver
@@ -235,7 +236,7 @@ class PolicyReader:
             return self._read_text(attribute, request)
 
         try:
-            policy_file = read_named_file(self.directory, name, self.allowed)
+            policy_file = read_named_file(self.directory, name, self.allowed())
         except FileRejected as error:
             if is_unknown(request.value):
                 reason = f"{name} {error}"
@@ -268,7 +269,7 @@ class PolicyReader:
             return self._unresolved(request, reason)
 
         try:
-            template = read_named_file(self.directory, name, self.allowed)
+            template = read_named_file(self.directory, name, self.allowed())
         except FileRejected as error:
             return self._unresolved(request, f"template {name} {error}")
         rendered = render_policy_template(template, variables)
