@@ -110,13 +110,21 @@ def find_unsafe_files(
             for block in blocks
         ]
         evaluator = Evaluator(_static_scope(module, overrides, kept))
+        # A caller may set a child module's variables to other values than
+        # their defaults, and tfparse uses those. A block is reported only
+        # when its `for_each` is scalar whatever the caller sets.
+        block_evaluator = evaluator
+        if module.relative != ".":
+            block_evaluator = Evaluator(_static_scope(module, {}, kept, defaults=False))
         context = PrimitiveContext.of_blocks(kept)
         bases = [tree.root, module.directory]
         for name, blocks in module.blocks.items():
             if name in unsafe:
                 continue
             invalid: list[Diagnostic] = []
-            problem = _first_problem(blocks, evaluator, context, bases, invalid)
+            problem = _first_problem(
+                blocks, (evaluator, block_evaluator), context, bases, invalid
+            )
             if problem is not None:
                 unsafe[name] = problem
             else:
@@ -126,15 +134,17 @@ def find_unsafe_files(
 
 def _first_problem(
     blocks: list[Block],
-    evaluator: Evaluator,
+    evaluators: tuple[Evaluator, Evaluator],
     context: PrimitiveContext,
     bases: list[Path],
     invalid: list[Diagnostic],
 ) -> Problem | None:
     """Return the first reason to leave the file of `blocks` out, if any.
 
-    Adds each block that tfparse will drop to `invalid` as it goes.
+    Adds each block that tfparse will drop to `invalid` as it goes. The
+    second of `evaluators` decides that, and the first everything else.
     """
+    evaluator, block_evaluator = evaluators
     invalid_types = invalid_type_constraints(blocks)
     if invalid_types:
         return invalid_types[0]
@@ -147,7 +157,7 @@ def _first_problem(
         )
         if problem is not None:
             return problem
-        dropped = _scalar_for_each(_counted(block), evaluator, context)
+        dropped = _scalar_for_each(_counted(block), block_evaluator, context)
         if dropped is not None:
             pos, message = dropped
             span = SourceSpan(block.source.path, *pos)
@@ -156,13 +166,19 @@ def _first_problem(
 
 
 def _static_scope(
-    module: ModuleFiles, overrides: dict[str, Definition], blocks: list[Block]
+    module: ModuleFiles,
+    overrides: dict[str, Definition],
+    blocks: list[Block],
+    defaults: bool = True,
 ) -> ModuleScope:
-    """Build a scope from the source alone: defaults, `.tfvars` values and locals."""
+    """Build a scope from the source alone: defaults, `.tfvars` values and locals.
+
+    Without `defaults`, every variable is unknown unless `overrides` sets it.
+    """
     scope = ModuleScope(path_module=module.relative)
     for block in blocks:
         if block.type == "variable" and block.labels:
-            default = block.attributes.get("default")
+            default = block.attributes.get("default") if defaults else None
             scope.variables[block.labels[0]] = Definition(
                 UNKNOWN, default, default is not None
             )

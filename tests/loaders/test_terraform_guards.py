@@ -288,6 +288,25 @@ def test_child_module_scalar_resource_for_each(tmp_path: Path) -> None:
     assert "a number is not a collection" in output["diagnostics"][0][4]
 
 
+def test_child_module_for_each_from_caller(tmp_path: Path) -> None:
+    # The default is a string, but the caller passes a map, which tfparse uses.
+    output = load_isolated(
+        tmp_path,
+        {
+            "main.tf": 'module "c" {\n  source   = "./child"\n'
+            '  policies = { a = "x" }\n}\n',
+            "child/iam.tf": 'variable "policies" {\n  default = ""\n}\n'
+            'resource "aws_iam_policy" "p" {\n'
+            "  for_each = var.policies\n"
+            '  policy   = jsonencode({ Statement = [{ Effect = "Deny", '
+            'Action = "*", Resource = "*" }] })\n}\n',
+        },
+    )
+
+    assert output["diagnostics"] == []
+    assert output["documents"] == ['module.c.aws_iam_policy.p["a"]']
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
 def test_file_of_named_pipe(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "policy.json")
