@@ -18,7 +18,8 @@ reports the file and leaves it out of the evaluation:
 On a resource, data source or module, such a `for_each` makes tfparse
 drop the block without an error, and Terraform rejects it. Only that block
 is lost, so the file stays in the evaluation and the block is reported at
-its `for_each` (see `Guards.blocks`).
+its `for_each` (see `Guards.blocks`). So is a `count` that Terraform
+rejects, such as null, a bool or 1.5, which tfparse reads as one instance.
 
 Values nested deeper than the loader's own recursion allows are left out
 the same way (see `hcl_source.MAX_SYNTAX_DEPTH`), and so are files whose
@@ -37,6 +38,7 @@ reports it at the `for_each` as not checked.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from mfa_guard.loaders.hcl_source import find_deep_brackets, find_deep_nesting
 from mfa_guard.loaders.positions import Pos, Unresolved
@@ -157,9 +159,10 @@ def _first_problem(
         )
         if problem is not None:
             return problem
-        dropped = _scalar_for_each(_counted(block), block_evaluator, context)
-        if dropped is not None:
-            pos, message = dropped
+        found = _scalar_for_each(_counted(block), block_evaluator, context)
+        found = found or _invalid_count(_counted(block), block_evaluator)
+        if found is not None:
+            pos, message = found
             span = SourceSpan(block.source.path, *pos)
             invalid.append(Diagnostic(DiagnosticKind.PARSE_ERROR, span, message))
     return None
@@ -219,6 +222,53 @@ def _scalar_for_each(
             f"collection; Terraform rejects this, so the {lost}"
         )
         return attribute.span, message
+    return None
+
+
+def _invalid_count(owners: list[Block], evaluator: Evaluator) -> Problem | None:
+    """Find a `count` of one of `owners` that Terraform rejects but tfparse reads as 1.
+
+    Terraform converts `count` to a whole number, so "2" and 2.0 are
+    valid, while null, a bool, 1.5 and "abc" are not. tfparse keeps one
+    instance of such a block, so its policy is still checked.
+    """
+    for owner in owners:
+        attribute = owner.attributes.get("count")
+        if attribute is None or attribute.expression is None:
+            continue
+        reason = _count_problem(
+            evaluator.evaluate(attribute.expression, attribute.source)
+        )
+        if reason is None:
+            continue
+        labels = " ".join(f'"{label}"' for label in owner.labels)
+        message = (
+            f"invalid count in {owner.type} {labels}: {reason}; Terraform rejects"
+            " this, and the block was checked as a single instance"
+        )
+        return attribute.span, message
+    return None
+
+
+def _count_problem(value: Any) -> str | None:
+    """Describe why `value` is not a valid `count`, or return None if it is or may be."""
+    if value is None:
+        return "the value is null"
+    if isinstance(value, bool):
+        return "a bool is not a number"
+    if isinstance(value, Unresolved) or not isinstance(value, str | int | float):
+        return None
+    number: int | float
+    if isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return f'the string "{value}" is not a number'
+    else:
+        number = value
+    if isinstance(number, float) and not number.is_integer():
+        text = f'"{value}"' if isinstance(value, str) else str(value)
+        return f"{text} is not a whole number"
     return None
 
 

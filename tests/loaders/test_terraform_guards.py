@@ -307,6 +307,32 @@ def test_child_module_for_each_from_caller(tmp_path: Path) -> None:
     assert output["documents"] == ['module.c.aws_iam_policy.p["a"]']
 
 
+def test_invalid_counts(tmp_path: Path) -> None:
+    counts = ["true", "null", "1.5", '"abc"', '"2"', "2.0", "var.n", "0"]
+    blocks = "".join(
+        f'resource "aws_iam_policy" "p{index}" {{\n  count  = {count}\n'
+        '  policy = "{}"\n}\n'
+        for index, count in enumerate(counts)
+    )
+    output = load_isolated(tmp_path, {"main.tf": 'variable "n" {}\n' + blocks})
+
+    invalid = [d for d in output["diagnostics"] if d[0] == "parse-error"]
+    messages = [d[4] for d in invalid if "invalid count" in d[4]]
+    assert [d[2:4] for d in invalid if "invalid count" in d[4]] == [
+        [3, 3],
+        [7, 3],
+        [11, 3],
+        [15, 3],
+    ]
+    assert messages[0] == (
+        'invalid count in resource "aws_iam_policy" "p0": a bool is not a number;'
+        " Terraform rejects this, and the block was checked as a single instance"
+    )
+    assert "the value is null" in messages[1]
+    assert "1.5 is not a whole number" in messages[2]
+    assert 'the string "abc" is not a number' in messages[3]
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
 def test_file_of_named_pipe(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "policy.json")
