@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from mfa_guard.engine.check_mfa_strings import is_string_operator, string_test_problem
 from mfa_guard.engine.check_requests import conditional_text, validate_scenarios
 from mfa_guard.engine.predicates import base_operator
 from mfa_guard.engine.schema import (
@@ -29,7 +30,10 @@ from mfa_guard.iam.conditions import (
 from mfa_guard.loaders.positions import Unresolved
 from mfa_guard.model import ConditionEntry, SourceSpan, Statement
 
-VALUE_KINDS = ("boolean", "number")
+# `mfa-boolean` checks `Bool` and `Null` entries as `boolean` does, and
+# string-operator entries with `string_test_problem`.
+MFA_BOOLEAN = "mfa-boolean"
+VALUE_KINDS = ("boolean", "number", MFA_BOOLEAN)
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
 
 # The scenario whose request context is used to say what a set operator
@@ -164,7 +168,7 @@ def run_condition_entries(
                 details.append(_absent_key_result(entry, scope))
 
         if body.get("values"):
-            problem = _value_problem(entry, body["values"])
+            problem = _value_problem(entry, body["values"], scope.document.version)
             if problem is None:
                 continue
             details.append(problem)
@@ -199,8 +203,11 @@ def _show(value: object) -> str:
     return json.dumps(value, default=str)
 
 
-def _value_problem(entry: ConditionEntry, kind: str) -> str | None:
+def _value_problem(entry: ConditionEntry, kind: str, version: str | None) -> str | None:
     """Describe why the entry's values are not exactly one `kind`, or return None."""
+    if kind == MFA_BOOLEAN and is_string_operator(entry.operator):
+        return string_test_problem(entry, version)
+
     values = entry.raw_values
     if any(isinstance(value, Unresolved) for value in values):
         return None
@@ -210,7 +217,7 @@ def _value_problem(entry: ConditionEntry, kind: str) -> str | None:
         return f"has {len(values)} values, {_show(list(values))}, and IAM ORs them"
 
     value = values[0]
-    if kind == "boolean":
+    if kind in ("boolean", MFA_BOOLEAN):
         if isinstance(value, bool) or value in ("true", "false"):
             return None
         return f'has the value {_show(value)}, which is not "true" or "false"'

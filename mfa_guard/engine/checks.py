@@ -86,8 +86,13 @@ Conditions:
   omitted). `set-operator: true` keeps only entries with a `ForAnyValue:`
   or `ForAllValues:` prefix, and `false` only entries without one.
   `values: boolean` (or `number`) keeps only entries whose values are not
-  exactly one boolean (or number). A value finding points at the condition
-  key, any other at the operator. Fields: `operator`, `key`, `detail`.
+  exactly one boolean (or number). `values: mfa-boolean` treats a `String...`
+  entry on aws:MultiFactorAuthPresent differently: it is kept when its
+  result is the same for the key "true" as for "false" and one of its
+  values looks like a boolean ("True", "yes", "0"). Any other `String...`
+  entry is dropped, and entries with other operators are checked as
+  `boolean`. A value finding points at the condition key, any other at the
+  operator. Fields: `operator`, `key`, `detail`.
 
 Entries:
 

@@ -156,21 +156,22 @@ def test_not_like_any_value_reports_console(tmp_path, run_scan):
 
 
 @pytest.mark.parametrize(
-    ("operator", "value"),
+    ("operator", "value", "expected"),
     [
-        # StringEquals compares case-sensitively, and the key is "false".
-        ("StringEquals", "False"),
+        # StringEquals compares case-sensitively, and the key is "false", so
+        # only the invalid-value rule reports the test, at its key.
+        ("StringEquals", "False", [("MFA108", 9, 38)]),
         # Holds when MFA was used, so the Deny is not an MFA deny.
-        ("StringNotEquals", "false"),
-        ("StringEquals", "true"),
+        ("StringNotEquals", "false", []),
+        ("StringEquals", "true", []),
     ],
 )
-def test_non_mfa_deny_not_checked(tmp_path, run_scan, operator, value):
+def test_non_mfa_deny_not_checked(tmp_path, run_scan, operator, value, expected):
     text = policy(present(operator, value), actions=ENROLLMENT)
 
     result = scan_text(tmp_path, run_scan, text)
 
-    assert reported(result) == []
+    assert reported(result) == expected
 
 
 @pytest.mark.parametrize(
