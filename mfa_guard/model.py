@@ -108,6 +108,11 @@ class Statement:
         return self.span
 
 
+# One value for each of some CloudFormation conditions, as (name, value)
+# pairs in the order the template uses them.
+FnIfAssignment = tuple[tuple[str, bool], ...]
+
+
 @record
 class PolicyDocument:
     """A policy document and where it came from.
@@ -117,6 +122,8 @@ class PolicyDocument:
     `variant` names the branch of a conditional the document was built from
     (for example a CloudFormation `Fn::If` condition), or is None.
     `unresolved` lists the parts the loader could not resolve.
+    `variant_assignments` lists every combination of CloudFormation condition
+    values that builds this document, or is () when no `Fn::If` decides it.
     """
 
     path: str
@@ -127,6 +134,7 @@ class PolicyDocument:
     span: SourceSpan
     variant: str | None = None
     unresolved: tuple[str, ...] = ()
+    variant_assignments: tuple[FnIfAssignment, ...] = ()
 
     @property
     def label(self) -> str:

@@ -266,3 +266,206 @@ def test_known_policy_leaves_user_uncovered(tmp_path, run_scan):
         "; policies that reach the user: AWS managed policy ReadOnlyAccess (v87)"
         " attached to user erin"
     )
+
+
+# CloudFormation policies with Fn::If on the same condition. A deployed stack
+# has one value of each condition, so only variants built for the same value
+# are evaluated together.
+
+USER_IN_GROUP = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Conditions:
+  IsProd: !Equals [!Ref "AWS::AccountId", "111111111111"]
+Resources:
+  Engineers:
+    Type: AWS::IAM::Group
+    Properties:
+      GroupName: engineers
+  Dave:
+    Type: AWS::IAM::User
+    Properties:
+      UserName: dave
+      Groups: [!Ref Engineers]
+"""
+
+# The MFA deny exempts the password actions, and only the IsProd=false
+# branch of SelfService allows them.
+LOCKOUT_IN_PROD = (
+    USER_IN_GROUP
+    + """\
+  ForceMfa:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      Groups: [!Ref Engineers]
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Sid: !If [IsProd, AllowMfaInProd, AllowManageOwnUserMFA]
+            Effect: Allow
+            Action: [iam:CreateVirtualMFADevice, iam:EnableMFADevice, iam:GetUser, iam:ListMFADevices, iam:ListVirtualMFADevices, iam:ResyncMFADevice]
+            Resource: "*"
+          - Sid: DenyAllExceptListedIfNoMFA
+            Effect: Deny
+            NotAction:
+              - iam:ChangePassword
+              - iam:GetAccountPasswordPolicy
+              - iam:CreateVirtualMFADevice
+              - iam:EnableMFADevice
+              - iam:GetUser
+              - iam:ListMFADevices
+              - iam:ListVirtualMFADevices
+              - iam:ResyncMFADevice
+              - sts:GetSessionToken
+            Resource: "*"
+            Condition:
+              BoolIfExists:
+                aws:MultiFactorAuthPresent: "false"
+  SelfService:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      Groups: [!Ref Engineers]
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement: !If
+          - IsProd
+          - - Sid: ReadReports
+              Effect: Allow
+              Action: s3:GetObject
+              Resource: "*"
+          - - Sid: ChangeOwnPassword
+              Effect: Allow
+              Action: [iam:ChangePassword, iam:GetAccountPasswordPolicy]
+              Resource: "*"
+"""
+)
+
+# The MFA deny exists only in the IsProd=true branch of ForceMfa, and the
+# Allow for the password actions only in the IsProd=false branch of
+# ChangePassword, so no stack deploys both.
+DENY_AND_ALLOW_APART = (
+    USER_IN_GROUP
+    + """\
+  ForceMfa:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      Groups: [!Ref Engineers]
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement: !If
+          - IsProd
+          - - Sid: DenyAllExceptListedIfNoMFA
+              Effect: Deny
+              NotAction:
+                - iam:ChangePassword
+                - iam:GetAccountPasswordPolicy
+                - iam:CreateVirtualMFADevice
+                - iam:EnableMFADevice
+                - iam:GetUser
+                - iam:ListMFADevices
+                - iam:ListVirtualMFADevices
+                - iam:ResyncMFADevice
+                - sts:GetSessionToken
+              Resource: "*"
+              Condition:
+                BoolIfExists:
+                  aws:MultiFactorAuthPresent: "false"
+          - - Sid: ReadReports
+              Effect: Allow
+              Action: s3:GetObject
+              Resource: "*"
+  ChangePassword:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      Groups: [!Ref Engineers]
+      PolicyDocument: !If
+        - IsProd
+        - !Ref AWS::NoValue
+        - Version: "2012-10-17"
+          Statement:
+            - Sid: ChangeOwnPassword
+              Effect: Allow
+              Action: [iam:ChangePassword, iam:GetAccountPasswordPolicy]
+              Resource: "*"
+"""
+)
+
+# A console user whose only MFA deny exists when UseMfa is true. The Sid of
+# the deny depends on IsProd, so the user has four policy sets, and the two
+# with UseMfa=false lack the deny.
+DENY_ONLY_WITH_MFA = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  Erin:
+    Type: AWS::IAM::User
+    Properties:
+      UserName: erin
+      LoginProfile:
+        Password: "{{resolve:secretsmanager:erin-initial-password}}"
+      ManagedPolicyArns: [!Ref ForceMfa]
+      Policies:
+        - PolicyName: read
+          PolicyDocument:
+            Statement:
+              - Effect: Allow
+                Action: s3:GetObject
+                Resource: "*"
+  ForceMfa:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      PolicyDocument: !If
+        - UseMfa
+        - Version: "2012-10-17"
+          Statement:
+            - Sid: AllowSelfService
+              Effect: Allow
+              Action: [iam:ChangePassword, iam:GetAccountPasswordPolicy, iam:CreateVirtualMFADevice, iam:EnableMFADevice, iam:GetUser, iam:ListMFADevices, iam:ListVirtualMFADevices, iam:ResyncMFADevice]
+              Resource: "*"
+            - Sid: !If [IsProd, DenyInProdWithoutMFA, DenyWithoutMFA]
+              Effect: Deny
+              NotAction: [iam:ChangePassword, iam:GetAccountPasswordPolicy, iam:CreateVirtualMFADevice, iam:EnableMFADevice, iam:GetUser, iam:ListMFADevices, iam:ListVirtualMFADevices, iam:ResyncMFADevice, sts:GetSessionToken]
+              Resource: "*"
+              Condition:
+                BoolIfExists:
+                  aws:MultiFactorAuthPresent: "false"
+        - !Ref AWS::NoValue
+"""
+
+
+def write_template(tmp_path, text):
+    (tmp_path / "users.yaml").write_text(text)
+    return tmp_path
+
+
+def test_fn_if_lockout_names_branch(tmp_path, run_scan):
+    root = write_template(tmp_path, LOCKOUT_IN_PROD)
+    result = run_scan(root, "--no-cache")
+    assert located(result, root) == [("exemption-not-allowed", "users.yaml", 25, 13)]
+    found = result.findings[0]
+    assert found["policy"] == "ForceMfa (Fn::If IsProd=true)"
+    assert found["message"] == (
+        'statement "DenyAllExceptListedIfNoMFA" exempts iam:ChangePassword,'
+        " iam:GetAccountPasswordPolicy for an IAM user signed in to the console"
+        " without MFA, but no Allow in the policies of user dave"
+        " (Fn::If IsProd=true) grants the exempted requests, so they are still"
+        " implicitly denied"
+    )
+
+
+def test_fn_if_branches_never_mixed(tmp_path, run_scan):
+    root = write_template(tmp_path, DENY_AND_ALLOW_APART)
+    result = run_scan(root, "--no-cache", "--fail-on", "info")
+    assert result.findings == []
+    assert result.code == 0
+
+
+def test_fn_if_user_finding_merged(tmp_path, run_scan):
+    root = write_template(tmp_path, DENY_ONLY_WITH_MFA)
+    result = run_scan(root, "--no-cache")
+    assert located(result, root) == [("console-user-not-covered", "users.yaml", 3, 3)]
+    assert result.findings[0]["message"] == (
+        "IAM user erin has a console password, but no policy that reaches it"
+        " directly or through its groups denies requests without MFA, so the"
+        " user can sign in and use its permissions without MFA; with Fn::If"
+        " UseMfa=false, policies that reach the user: Erin.Policies[0] attached"
+        " to user erin"
+    )

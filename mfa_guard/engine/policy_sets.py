@@ -11,23 +11,38 @@ define makes the set partial, and `missing` lists what is unknown.
 A document that reaches no user is checked in the set of each group or role
 it is attached to, and a document attached to nothing known (a standalone
 JSON file, for example) is a set of its own.
+
+A CloudFormation policy with `Fn::If` is loaded as one document per
+combination of its conditions. A deployed stack gives each condition one
+value in every resource. So a principal whose members depend on conditions
+gets one set per combination of them, with only the variants built for it.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 
 from mfa_guard.iam.managed import managed_policy
+from mfa_guard.log import get_logger
 from mfa_guard.model import (
+    FnIfAssignment,
     PasswordPolicy,
     PolicyDocument,
     PolicyKind,
     Principal,
     PrincipalKind,
 )
-from mfa_guard.records import field, record
+from mfa_guard.records import field, record, replace
+
+logger = get_logger(__name__)
 
 ROOT_PATH = "/"
+
+# A principal whose members depend on more Fn::If conditions than this gets
+# one set with every variant in it, so at most 2**4 = 16 sets are built for
+# one principal.
+MAX_SET_CONDITIONS = 4
 
 
 @record
@@ -47,13 +62,16 @@ class PolicySet:
 
     `principal` is None for a document that is attached to nothing known.
     `missing` lists what may belong to the set but is unknown, such as an
-    attached ARN that is neither in the module nor bundled.
+    attached ARN that is neither in the module nor bundled. `assignment`
+    gives the CloudFormation condition values the set was built for, and is
+    () when no member depends on a condition.
     """
 
     principal: Principal | None
     members: tuple[SetMember, ...]
     missing: tuple[str, ...] = ()
     password_policy: PasswordPolicy | None = None
+    assignment: FnIfAssignment = ()
 
     @property
     def documents(self) -> list[PolicyDocument]:
@@ -105,9 +123,11 @@ class _Builder:
     def own_members(
         self, principal: Principal, via: str
     ) -> tuple[list[SetMember], list[str]]:
-        """Return the policies attached to `principal` itself and what is unknown."""
-        # NOTE: every Fn::If variant of a CloudFormation policy becomes a
-        # member, although a deployed stack has only one of them.
+        """Return the policies attached to `principal` itself and what is unknown.
+
+        Every Fn::If variant of a policy is a member here, and
+        `principal_sets` splits them by condition values.
+        """
         members = [
             SetMember(document, via)
             for name in principal.policies
@@ -142,6 +162,123 @@ class _Builder:
             principal, unique, tuple(dict.fromkeys(missing)), self.password_policy
         )
 
+    def principal_sets(self, principal: Principal) -> list[PolicySet]:
+        """Build the sets of `principal`, one per combination of Fn::If conditions.
+
+        A principal whose members depend on no condition gets one set. Past
+        MAX_SET_CONDITIONS conditions it gets one set with every variant.
+        """
+        every_variant = self.principal_set(principal)
+        names = _condition_names(every_variant.members)
+        if not names:
+            return [every_variant]
+        if len(names) > MAX_SET_CONDITIONS:
+            logger.debug(
+                "the policies of %s depend on %d Fn::If conditions, more than %d,"
+                " so every variant is checked in one policy set",
+                describe_principal(principal),
+                len(names),
+                MAX_SET_CONDITIONS,
+            )
+            return [every_variant]
+
+        # NOTE: a variant the loader could not build is missing from the sets
+        # of its combinations, as if it were AWS::NoValue, and those sets are
+        # not marked partial. The loader reports the variant as unresolved.
+        sets = []
+        for values in itertools.product((True, False), repeat=len(names)):
+            assignment = tuple(zip(names, values, strict=True))
+            members = tuple(
+                member
+                for member in every_variant.members
+                if _built_for(member.document, assignment)
+            )
+            sets.append(replace(every_variant, members=members, assignment=assignment))
+        return sets
+
+
+def _condition_names(members: Iterable[SetMember]) -> list[str]:
+    """Return the Fn::If conditions that decide any member, in order of use."""
+    names: dict[str, None] = {}
+    for member in members:
+        for assignment in member.document.variant_assignments:
+            names.update(dict.fromkeys(name for name, _ in assignment))
+    return list(names)
+
+
+def _built_for(document: PolicyDocument, assignment: FnIfAssignment) -> bool:
+    """Return True when `document` is the variant built for the `assignment` values."""
+    if not document.variant_assignments:
+        return True
+    values = dict(assignment)
+    return any(
+        all(values.get(name) == value for name, value in built)
+        for built in document.variant_assignments
+    )
+
+
+def describe_assignment(assignment: FnIfAssignment) -> str:
+    """Name condition values as the CloudFormation loader names a variant."""
+    parts = [f"{name}={'true' if value else 'false'}" for name, value in assignment]
+    return "Fn::If " + ", ".join(parts)
+
+
+def describe_assignments(sets: Sequence[PolicySet]) -> str:
+    """Describe the condition values that `sets` of one principal were built for.
+
+    Returns "" when the sets depend on no condition or cover every
+    combination. A condition is left out when flipping its value in each of
+    the sets gives another of the sets, because its value does not matter.
+    """
+    assignments = [policy_set.assignment for policy_set in sets]
+    if not all(assignments):
+        return ""
+    names = [name for name, _ in assignments[0]]
+    chosen = [tuple(value for _, value in assignment) for assignment in assignments]
+    present = set(chosen)
+    relevant = [
+        position
+        for position in range(len(names))
+        if any(_flipped(values, position) not in present for values in present)
+    ]
+    if not relevant:
+        return ""
+
+    essential = dict.fromkeys(
+        tuple((names[position], values[position]) for position in relevant)
+        for values in chosen
+    )
+    return " or ".join(describe_assignment(assignment) for assignment in essential)
+
+
+def _flipped(values: tuple[bool, ...], position: int) -> tuple[bool, ...]:
+    return (*values[:position], not values[position], *values[position + 1 :])
+
+
+def assignment_note(sets: Sequence[PolicySet]) -> str:
+    """Return " (Fn::If ...)" naming the condition values of `sets`, or "".
+
+    Sets of several principals whose values differ are described per
+    principal, as in " (user alice: Fn::If A=true; user bob: Fn::If A=false)".
+    """
+    groups: dict[int, list[PolicySet]] = {}
+    for policy_set in sets:
+        groups.setdefault(id(policy_set.principal), []).append(policy_set)
+
+    notes: dict[str, str] = {}
+    for group in groups.values():
+        text = describe_assignments(group)
+        principal = group[0].principal
+        if text and principal is not None:
+            notes[describe_principal(principal)] = text
+    if not notes:
+        return ""
+
+    texts = set(notes.values())
+    if len(texts) == 1 and len(notes) == len(groups):
+        return f" ({texts.pop()})"
+    return " (" + "; ".join(f"{name}: {text}" for name, text in notes.items()) + ")"
+
 
 def build_policy_sets(
     documents: Sequence[PolicyDocument],
@@ -156,18 +293,19 @@ def build_policy_sets(
 
     builder = _Builder(documents, principals, password_policy)
     for principal in principals:
-        if principal.kind is PrincipalKind.USER:
-            policy_set = builder.principal_set(principal)
+        if principal.kind is not PrincipalKind.USER:
+            continue
+        for policy_set in builder.principal_sets(principal):
             index.user_sets.append(policy_set)
             for document in policy_set.documents:
                 index.by_document.setdefault(id(document), []).append(policy_set)
 
+    users_reached = set(index.by_document)
     for principal in principals:
         if principal.kind is PrincipalKind.USER:
             continue
-        policy_set = builder.principal_set(principal)
-        for document in policy_set.documents:
-            sets = index.by_document.setdefault(id(document), [])
-            if all(existing.user is None for existing in sets):
-                sets.append(policy_set)
+        for policy_set in builder.principal_sets(principal):
+            for document in policy_set.documents:
+                if id(document) not in users_reached:
+                    index.by_document.setdefault(id(document), []).append(policy_set)
     return index

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from mfa_guard.engine.context import RunContext
-from mfa_guard.engine.policy_sets import ROOT_PATH, PolicySet
+from mfa_guard.engine.policy_sets import ROOT_PATH, PolicySet, assignment_note
 from mfa_guard.iam.scenarios import Scenario
 
 
@@ -37,7 +37,11 @@ def user_names(sets: Iterable[PolicySet]) -> list[str]:
 
 
 def describe_sets(sets: Sequence[PolicySet]) -> str:
-    """Describe policy sets for a message, such as "the policies of users alice and bob"."""
+    """Describe policy sets for a message, such as "the policies of users alice and bob".
+
+    Sets built for some CloudFormation condition values name them after the
+    principals, as in "the policies of user dave (Fn::If IsProd=true)".
+    """
     users = user_names(sets)
     others = [
         f"{policy_set.principal.kind.value} {policy_set.principal.label}"
@@ -51,7 +55,7 @@ def describe_sets(sets: Sequence[PolicySet]) -> str:
     parts.extend(dict.fromkeys(others))
     if not parts:
         return "this policy"
-    return f"the policies of {join_names(parts)}"
+    return f"the policies of {join_names(parts)}{assignment_note(sets)}"
 
 
 def partial_text(sets: Iterable[PolicySet]) -> str:

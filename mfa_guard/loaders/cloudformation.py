@@ -37,11 +37,12 @@ from mfa_guard.loaders.positions import (
 from mfa_guard.model import (
     Diagnostic,
     DiagnosticKind,
+    FnIfAssignment,
     PolicyDocument,
     PolicyKind,
     SourceSpan,
 )
-from mfa_guard.records import field, record
+from mfa_guard.records import field, record, replace
 
 # Values that stand in for pseudo parameters. The account and region match
 # any value, so an ARN built from them still matches the caller's own user.
@@ -527,19 +528,45 @@ def _variant_label(assignment: Mapping[str, bool]) -> str | None:
     return "Fn::If " + ", ".join(parts)
 
 
+@record
+class _Variant:
+    """One distinct value of a policy, and the Fn::If combinations that give it.
+
+    `label` names the first combination, for messages.
+    """
+
+    label: str | None
+    assignments: tuple[FnIfAssignment, ...]
+    value: Any
+
+
 def _resolved_variants(
     source: _PolicySource, parameters: Mapping[str, Any]
-) -> list[tuple[str | None, Any]]:
-    """Resolve `source` once per Fn::If combination, dropping repeated results."""
-    results: list[tuple[dict[str, bool], Any]] = []
+) -> list[_Variant]:
+    """Resolve `source` once per Fn::If combination, merging equal results."""
+    results: list[tuple[list[dict[str, bool]], Any]] = []
     for assignment in _assignments(source.value, source.fixed):
         resolved = _Resolver(parameters, assignment).resolve(source.value)
-        if all(resolved != earlier for _, earlier in results):
-            results.append((assignment, resolved))
+        for matching, earlier in results:
+            if resolved == earlier:
+                matching.append(assignment)
+                break
+        else:
+            results.append(([assignment], resolved))
+
     if len(results) == 1:
         # Every combination gave the same value, so no condition matters.
-        return [(_variant_label(source.fixed), results[0][1])]
-    return [(_variant_label(assignment), value) for assignment, value in results]
+        fixed = tuple(source.fixed.items())
+        assignments = (fixed,) if fixed else ()
+        return [_Variant(_variant_label(source.fixed), assignments, results[0][1])]
+    return [
+        _Variant(
+            _variant_label(matching[0]),
+            tuple(tuple(assignment.items()) for assignment in matching),
+            value,
+        )
+        for matching, value in results
+    ]
 
 
 # Building documents
@@ -704,11 +731,14 @@ def _load_source(
     source: _PolicySource, parameters: Mapping[str, Any], path: str
 ) -> LoadResult:
     result = LoadResult()
-    for variant, value in _resolved_variants(source, parameters):
-        if value is _NO_VALUE:
+    for variant in _resolved_variants(source, parameters):
+        if variant.value is _NO_VALUE:
             continue
-        document, diagnostics = _build_variant(value, source, variant, path)
+        document, diagnostics = _build_variant(
+            variant.value, source, variant.label, path
+        )
         if document is not None:
+            document = replace(document, variant_assignments=variant.assignments)
             result.documents.append(document)
         result.diagnostics.extend(diagnostics)
     return result
