@@ -12,22 +12,28 @@ rendered text is valid:
 `parse_with_placeholders` rewrites each interpolation and directive into a
 placeholder of the same length, so the character origins still apply and
 the JSON parsed from the result has the positions of the source. It then
-puts each part back as written into the strings, so the value is what
-parsing the source text would give if that were valid JSON.
+puts each part back as written into the strings and object keys, so the
+value is what parsing the source text would give if that were valid JSON.
+Given an evaluator, it renders the directives outside JSON strings first
+(see `hcl_directives`), so the lists have the lengths of tfparse's.
 """
 
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from mfa_guard.loaders.hcl_directives import expand_directives
 from mfa_guard.loaders.hcl_source import SourceFile
 from mfa_guard.loaders.hcl_template import TemplateText, parse_template_json
-from mfa_guard.loaders.positions import replace_strings
+from mfa_guard.loaders.positions import PosDict, replace_strings
 from mfa_guard.records import field, record
 
 if TYPE_CHECKING:
     from tree_sitter import Node
+
+    from mfa_guard.loaders.terraform_expressions import Evaluator
 
 # Replaces each character of a placeholder that JSON does not allow there.
 _FILLER = "_"
@@ -53,25 +59,46 @@ class Placeholders:
     `in_strings` maps the placeholder of each part inside a JSON string to
     the part as written, for the parts whose placeholder differs. `values`
     does the same for the parts outside strings, by the text of the JSON
-    string that replaces each.
+    string that replaces each. `directives` contains the index where each
+    directive marker outside a JSON string starts.
     """
 
     template: TemplateText
     in_strings: dict[str, str] = field(default_factory=dict)
     values: dict[str, str] = field(default_factory=dict)
+    directives: set[int] = field(default_factory=set)
 
 
-def parse_with_placeholders(template: TemplateText, source: SourceFile) -> Any:
+def parse_with_placeholders(
+    template: TemplateText,
+    source: SourceFile,
+    evaluator: Evaluator | None = None,
+    evaluated: Any = None,
+) -> Any:
     """Parse template text as JSON, with each part replaced by a placeholder.
 
     A part inside a JSON string comes back as written. A part outside a
     string comes back as a string of its text, such as
     "${jsonencode(local.a)}". Raises JsonError, with the position in the
     source file, when the text is invalid JSON even so.
+
+    Without `evaluator`, the text of every branch of a directive stays. With
+    it, the directives outside JSON strings are rendered, and the result is
+    None when one cannot be decided or the parsed value does not have the
+    shape of `evaluated`, tfparse's parsed JSON of the rendered text.
     """
     placeholders = json_placeholders(template, source)
-    value = parse_template_json(placeholders.template, source)
-    return _restore(value, placeholders)
+    if evaluator is None or not placeholders.directives:
+        value = parse_template_json(placeholders.template, source)
+        return _restore(value, placeholders)
+
+    expanded = expand_directives(
+        placeholders.template, source, evaluator, placeholders.directives
+    )
+    if expanded is None:
+        return None
+    value = _restore(parse_template_json(expanded, source), placeholders)
+    return value if same_shape(value, evaluated) else None
 
 
 def json_placeholders(template: TemplateText, source: SourceFile) -> Placeholders:
@@ -98,6 +125,7 @@ def json_placeholders(template: TemplateText, source: SourceFile) -> Placeholder
                 result.in_strings[masked] = written
         elif marker:
             characters[start:end] = " " * (end - start)
+            result.directives.add(start)
         elif end - start >= 2:
             masked = _mask(written[1:-1])
             characters[start:end] = f'"{masked}"'
@@ -176,18 +204,68 @@ def _string_state(text: str, start: int, end: int, in_string: bool) -> bool:
 
 
 def _restore(value: Any, placeholders: Placeholders) -> Any:
-    """Put the parts back as written into the strings of a parsed value, in place.
+    """Put the parts back as written into the strings and keys of a parsed value.
 
-    NOTE: object keys keep their placeholders, so a key written with an
-    interpolation that contains quotes does not match tfparse's key.
+    Strings are replaced in place. A key keeps its position and its place
+    in the key order.
     """
 
-    def restored(text: str) -> str:
-        if text in placeholders.values:
-            return placeholders.values[text]
+    def in_string(text: str) -> str:
         for masked, written in placeholders.in_strings.items():
             if masked in text:
                 text = text.replace(masked, written)
         return text
 
+    def restored(text: str) -> str:
+        if text in placeholders.values:
+            return placeholders.values[text]
+        return in_string(text)
+
+    if placeholders.in_strings:
+        _restore_keys(value, in_string)
     return replace_strings(value, restored)
+
+
+def _restore_keys(value: Any, restored: Callable[[str], str]) -> None:
+    if isinstance(value, list):
+        for item in value:
+            _restore_keys(item, restored)
+        return
+    if not isinstance(value, dict):
+        return
+
+    items = list(value.items())
+    positions = getattr(value, "key_pos", {})
+    value.clear()
+    for key, item in items:
+        written = restored(key)
+        value[written] = item
+        if isinstance(value, PosDict) and key in positions:
+            value.key_pos[written] = positions.pop(key)
+        _restore_keys(item, restored)
+
+
+def same_shape(positioned: Any, evaluated: Any) -> bool:
+    """Return whether a value parsed from source text matches tfparse's value.
+
+    Lists must have the same lengths and objects the same number of keys.
+    A string without `${` or `%{` is literal text and must be equal. A
+    string with one may have been rendered by tfparse into anything.
+    """
+    if isinstance(positioned, dict):
+        if not isinstance(evaluated, dict) or len(positioned) != len(evaluated):
+            return False
+        return all(
+            same_shape(item, evaluated[key])
+            for key, item in positioned.items()
+            if key in evaluated
+        )
+    if isinstance(positioned, list):
+        if not isinstance(evaluated, list) or len(positioned) != len(evaluated):
+            return False
+        return all(map(same_shape, positioned, evaluated))
+    if isinstance(positioned, str):
+        if "${" in positioned or "%{" in positioned:
+            return True
+        return isinstance(evaluated, str) and positioned == evaluated
+    return type(positioned) is type(evaluated) and bool(positioned == evaluated)

@@ -8,16 +8,13 @@ gives the value or names the expression that could not be evaluated.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mfa_guard.loaders.positions import Unresolved
-from mfa_guard.loaders.terraform_blocks import Attribute, Block, unwrap
+from mfa_guard.loaders.terraform_blocks import Attribute, Block
 from mfa_guard.loaders.terraform_expressions import UNKNOWN, describe
 from mfa_guard.loaders.terraform_values import ValueResolver
 from mfa_guard.model import Diagnostic, DiagnosticKind, SourceSpan
-
-if TYPE_CHECKING:
-    from tree_sitter import Node
 
 # The meta-arguments that expand a block into instances, each with the known
 # causes of tfparse 0.6.22 dropping the block.
@@ -29,7 +26,6 @@ _EXPANSIONS = {
     ),
     "count": "its count is negative",
 }
-_FOR_EXPRESSIONS = ("for_object_expr", "for_tuple_expr")
 
 
 def unexpanded_diagnostic(
@@ -60,35 +56,10 @@ def unexpanded_diagnostic(
 def _value(attribute: Attribute, resolver: ValueResolver) -> Any:
     """Evaluate a `for_each` or `count` with the fallback evaluator.
 
-    The evaluator does not evaluate for expressions, but one over an empty
-    collection is empty.
+    A `for` expression is computed over the collections the evaluator
+    knows, its `if` filter included, so one that keeps no element is empty.
     """
-    if attribute.expression is None:
-        return resolver.resolve(attribute, UNKNOWN)
-    node = unwrap(attribute.expression)
-    if node.type != "for_expr":
-        return resolver.resolve(attribute, UNKNOWN)
-
-    collection = _loop_collection(node)
-    if collection is not None:
-        value = resolver.evaluator.evaluate(collection, attribute.source)
-        if _is_empty(value, "for_each"):
-            return []
-    return Unresolved(describe(node, attribute.source))
-
-
-def _loop_collection(node: Node) -> Node | None:
-    """Return the collection a for expression iterates over (`in <collection> :`)."""
-    for loop in node.children:
-        if loop.type not in _FOR_EXPRESSIONS:
-            continue
-        for intro in loop.children:
-            if intro.type != "for_intro":
-                continue
-            for child in intro.children:
-                if child.type == "expression":
-                    return child
-    return None
+    return resolver.resolve(attribute, UNKNOWN)
 
 
 def _is_empty(value: Any, name: str) -> bool:

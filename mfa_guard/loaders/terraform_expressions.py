@@ -5,9 +5,9 @@ evaluate. tfparse 0.6.22 also sets every reference inside `jsonencode(...)`
 to null as soon as one of them is unknown. For those parts the loader
 evaluates the expression from the syntax tree: literals, templates,
 `var.<name>` from variable values, `local.<name>` from tfparse's locals,
-`path.module`, the functions in `terraform_functions` and the operators in
-`terraform_operations`. Anything else becomes an `Unresolved` marker
-describing the expression.
+`path.module`, the functions in `terraform_functions`, the operators in
+`terraform_operations` and the `for` expressions in `terraform_for`.
+Anything else becomes an `Unresolved` marker describing the expression.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from mfa_guard.loaders.hcl_source import SourceFile
 from mfa_guard.loaders.hcl_template import TemplateText, template_text
 from mfa_guard.loaders.positions import Unresolved
 from mfa_guard.loaders.terraform_blocks import unwrap
+from mfa_guard.loaders.terraform_for import evaluate_for
 from mfa_guard.loaders.terraform_functions import FUNCTIONS
 from mfa_guard.loaders.terraform_operations import evaluate_operation
 
@@ -40,10 +41,15 @@ _SCALARS = (str, int, float, bool)
 
 
 class Evaluator:
-    """Evaluate expressions of one module from variable defaults and locals."""
+    """Evaluate expressions of one module from variable defaults and locals.
+
+    `bound` maps the iteration variables of the `for` expressions and
+    directives being evaluated to their current values.
+    """
 
     def __init__(self, scope: ModuleScope) -> None:
         self.scope = scope
+        self.bound: dict[str, Any] = {}
         self._active: set[str] = set()
 
     def definition(self, names: list[str] | None) -> Definition | None:
@@ -84,6 +90,8 @@ class Evaluator:
             return self._call(core, source)
         if kind in ("conditional", "operation"):
             return evaluate_operation(self, core, source)
+        if kind == "for_expr":
+            return evaluate_for(self, core, source)
         return Unresolved(describe(core, source))
 
     def _object(self, node: Node, source: SourceFile) -> dict[str, Any]:
@@ -171,7 +179,11 @@ class Evaluator:
         """
         root = source.node_text(children[0])
         steps = children[1:]
-        start = self.root_value(root, steps, source)
+        start: tuple[Any, int] | None = None
+        if root in self.bound:
+            start = self.bound[root], 0
+        else:
+            start = self.root_value(root, steps, source)
         if start is None:
             return Unresolved(describe(whole, source))
 

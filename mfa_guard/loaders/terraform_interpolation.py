@@ -16,6 +16,7 @@ from mfa_guard.loaders.hcl_template import TemplateText, parse_template_json
 from mfa_guard.loaders.jsonpos import JsonError
 from mfa_guard.loaders.positions import PosDict, PosList, Unresolved
 from mfa_guard.loaders.terraform_expressions import UNKNOWN, Evaluator, describe
+from mfa_guard.loaders.terraform_keys import align_keys
 from mfa_guard.records import record
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def read_template_policy(
     template: TemplateText, source: SourceFile, evaluated: Any, evaluator: Evaluator
 ) -> TemplatePolicy:
     """Return the policy in `template`, given tfparse's parsed JSON (or UNKNOWN)."""
-    positioned = _parse_source(template, source, evaluated is not UNKNOWN)
+    positioned = _parse_source(template, source, evaluated, evaluator)
     if isinstance(positioned, JsonError):
         # The source text is invalid JSON even with placeholders, as when
         # the branches of a directive together are no JSON, so positions
@@ -54,12 +55,15 @@ def read_template_policy(
         return TemplatePolicy(error=positioned, unresolved=unresolved)
 
     if evaluated is not UNKNOWN:
+        align_keys(positioned, evaluated, template.parts, source, evaluator)
         positioned = merge_positions(positioned, evaluated)
     render_interpolations(positioned, template, source, evaluator)
     return TemplatePolicy(positioned)
 
 
-def _parse_source(template: TemplateText, source: SourceFile, evaluated: bool) -> Any:
+def _parse_source(
+    template: TemplateText, source: SourceFile, evaluated: Any, evaluator: Evaluator
+) -> Any:
     """Parse the source text as JSON, or return the error where it is invalid.
 
     An interpolation with quotes or line breaks inside a JSON string, or one
@@ -68,18 +72,20 @@ def _parse_source(template: TemplateText, source: SourceFile, evaluated: bool) -
     parsed again with a placeholder for each part, for the positions only.
     Without tfparse's value the placeholders would stand for values: an
     interpolation outside a string would become one string, such as a whole
-    list of actions read as one action.
+    list of actions read as one action. A directive the evaluator cannot
+    decide gives the error too, so no statement gets a guessed position.
     """
     try:
         return parse_template_json(template, source)
     except JsonError as error:
         first_error = error
-    if not evaluated:
+    if evaluated is UNKNOWN:
         return first_error
     try:
-        return parse_with_placeholders(template, source)
+        result = parse_with_placeholders(template, source, evaluator, evaluated)
     except JsonError:
         return first_error
+    return first_error if result is None else result
 
 
 def merge_positions(positioned: Any, evaluated: Any) -> Any:

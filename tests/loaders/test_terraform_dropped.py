@@ -309,3 +309,54 @@ def test_empty_dynamic_statement_not_reported(tmp_path: Path) -> None:
     assert [document.name for document in result.documents] == [
         "data.aws_iam_policy_document.mfa"
     ]
+
+
+# A map of which only the entry "a" sets `on` to the value given.
+SWITCHES = "locals {\n  m = { a = { on = %s }, b = { on = false } }\n}\n"
+
+
+@pytest.mark.parametrize(
+    "meta_argument",
+    [
+        "for_each = { for k, v in local.m : k => v if v.on }",
+        "for_each = [for k, v in local.m : [k] if v.on]",
+    ],
+)
+def test_filtered_for_empty(run_scan: Any, tmp_path: Path, meta_argument: str) -> None:
+    run = scan_module(run_scan, tmp_path, meta_argument, SWITCHES % "false")
+
+    assert run.findings == []
+
+
+def test_filtered_for_non_empty(tmp_path: Path) -> None:
+    # Terraform rejects a list of lists as for_each, and tfparse drops the
+    # block, so the evaluator's non-empty value keeps the report.
+    meta = "for_each = [for k, v in local.m : [k] if v.on]"
+    files = {"main.tf": policy_resource(meta) + SWITCHES % "true"}
+    write_tree(tmp_path, files)
+    (diagnostic,) = load_terraform_module(tmp_path, []).diagnostics
+
+    assert (diagnostic.span.line, diagnostic.span.column) == (2, 3)
+    assert diagnostic.message.endswith("; here the for_each is a list of 1 elements")
+
+
+def test_filtered_for_invalid_condition(tmp_path: Path) -> None:
+    meta = "for_each = { for k, v in local.m : k => v if v.on }"
+    files = {"main.tf": policy_resource(meta) + SWITCHES % '"yes"'}
+    write_tree(tmp_path, files)
+    (diagnostic,) = load_terraform_module(tmp_path, []).diagnostics
+
+    assert (diagnostic.span.line, diagnostic.span.column) == (2, 3)
+    assert diagnostic.message.endswith(
+        "; here { for k, v in local.m : k => v if v.on } could not be evaluated"
+    )
+
+
+def test_filtered_dynamic_statement_empty(tmp_path: Path) -> None:
+    for_each = "{ for k, v in local.m : k => v if v.on }"
+    files = {"main.tf": DYNAMIC_DOCUMENT % for_each + SWITCHES % "false"}
+    write_tree(tmp_path, files)
+    result = load_terraform_module(tmp_path, [])
+
+    assert result.diagnostics == []
+    assert [len(document.statements) for document in result.documents] == [0]
