@@ -163,6 +163,8 @@ class _Expansion:
         pairs = _loop_pairs(self._evaluate(start))
         if pairs is None or len(names) not in (1, 2):
             raise _Undecided(self.source.node_text(start))
+        if not self.evaluator.spend_iterations(len(pairs)):
+            raise _Undecided(f"{self.source.node_text(start)} (too many iterations)")
 
         result = []
         saved = dict(self.evaluator.bound)

@@ -21,6 +21,7 @@ from mfa_guard.loaders.terraform_blocks import unwrap
 from mfa_guard.loaders.terraform_for import evaluate_for
 from mfa_guard.loaders.terraform_functions import FUNCTIONS
 from mfa_guard.loaders.terraform_operations import evaluate_operation
+from mfa_guard.loaders.terraform_scope import MAX_ITEMS, MAX_ITERATIONS
 
 # Re-exported: most loader modules import these from here.
 from mfa_guard.loaders.terraform_scope import UNKNOWN as UNKNOWN
@@ -51,6 +52,16 @@ class Evaluator:
         self.scope = scope
         self.bound: dict[str, Any] = {}
         self._active: set[str] = set()
+        # The value of each variable and local value evaluated so far. Without
+        # it, `a2 = local.a1 + local.a1` chains take time exponential in their
+        # length, where tfparse evaluates each value once.
+        self._values: dict[str, Any] = {}
+        self._iterations = 0
+
+    def spend_iterations(self, count: int) -> bool:
+        """Count `count` loop iterations, and return False once MAX_ITERATIONS are spent."""
+        self._iterations += count
+        return self._iterations <= MAX_ITERATIONS
 
     def definition(self, names: list[str] | None) -> Definition | None:
         """Return the definition a `var.<name>` or `local.<name>` traversal names."""
@@ -252,12 +263,19 @@ class Evaluator:
         attribute = definition.attribute
         if attribute is None or attribute.expression is None or label in self._active:
             return Unresolved(f"{label} (unresolved)")
+        if label in self._values:
+            return self._values[label]
 
+        # A definition sees no iteration variable of the expression that refers to it.
+        bound, self.bound = self.bound, {}
         self._active.add(label)
         try:
-            return self.evaluate(attribute.expression, attribute.source)
+            value = self.evaluate(attribute.expression, attribute.source)
         finally:
             self._active.discard(label)
+            self.bound = bound
+        self._values[label] = value
+        return value
 
     def _call(self, node: Node, source: SourceFile) -> Any:
         name = source.node_text(node.children[0])
@@ -280,10 +298,13 @@ class Evaluator:
         if name == "jsonencode" and _contains_unresolved(arguments):
             return Unresolved(describe(node, source))
         try:
-            return function(*arguments)
+            result = function(*arguments)
         except (ValueError, TypeError) as error:
             logger.debug("could not evaluate %s: %s", describe(node, source), error)
             return Unresolved(describe(node, source))
+        if isinstance(result, list | dict) and len(result) > MAX_ITEMS:
+            return Unresolved(f"{describe(node, source)} (more than {MAX_ITEMS} items)")
+        return result
 
 
 def _contains_unresolved(value: Any) -> bool:

@@ -3,7 +3,8 @@
 `[for v in c : v.x if v.on]` and `{for k, v in c : k => v}` are computed
 over the collections the evaluator can compute, so that a `for_each` such
 as `{for k, v in local.m : k => v if v.enabled}` can be shown to give no
-instance.
+instance. A result of more than MAX_ITEMS items, or a loop past the
+evaluator's MAX_ITERATIONS, is Unresolved.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from mfa_guard.loaders.hcl_source import SourceFile
 from mfa_guard.loaders.positions import Unresolved
 from mfa_guard.loaders.terraform_blocks import unwrap
 from mfa_guard.loaders.terraform_operations import truth_value
-from mfa_guard.loaders.terraform_scope import describe
+from mfa_guard.loaders.terraform_scope import MAX_ITEMS, describe
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -71,6 +72,10 @@ def _iteration(
     """
     value = evaluator.evaluate(collection, source)
     if not isinstance(value, dict | list) or isinstance(value, Unresolved):
+        return None
+    # Checked before the pairs are built, so that a spent budget ends each
+    # further loop at once.
+    if len(value) > MAX_ITEMS or not evaluator.spend_iterations(len(value)):
         return None
     if isinstance(value, dict):
         return [(key, value[key]) for key in sorted(value)]

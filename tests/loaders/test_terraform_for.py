@@ -10,6 +10,13 @@ from mfa_guard.loaders.hcl_render import TemplateEvaluator
 from mfa_guard.loaders.hcl_source import SourceFile, make_parser, parse_hcl
 from mfa_guard.loaders.positions import Unresolved
 from mfa_guard.loaders.terraform_blocks import hcl_blocks
+from mfa_guard.loaders.terraform_expressions import (
+    UNKNOWN,
+    Definition,
+    Evaluator,
+    ModuleScope,
+)
+from mfa_guard.loaders.terraform_scope import MAX_ITEMS
 
 NAMES = {
     "m": {"b": {"on": True, "n": 2}, "a": {"on": False, "n": 1}},
@@ -75,3 +82,50 @@ def test_for_unresolved(expression: str) -> None:
 
 def test_for_keeps_outer_names() -> None:
     assert evaluate("[for l in m : l.n] == [1, 2] ? l : []") == ["x", "y", "x"]
+
+
+def evaluate_locals(lines: list[str], name: str) -> Any:
+    """Evaluate local value `name` of a `locals` block with `lines`."""
+    text = "locals {\n" + "\n".join(lines) + f"\n  result = local.{name}\n}}\n"
+    source = SourceFile("main.tf", "main.tf", text, text.encode("utf-8"))
+    parse_hcl(source, make_parser())
+    (block,) = hcl_blocks(source)
+    scope = ModuleScope()
+    for local, attribute in block.attributes.items():
+        scope.locals[local] = Definition(UNKNOWN, attribute)
+    node = block.attributes["result"].expression
+    assert node is not None
+    return Evaluator(scope).evaluate(node, source)
+
+
+def test_local_chain_evaluated_once() -> None:
+    # Each value refers to the one before twice: 2**40 evaluations without
+    # remembering the values, one each with it.
+    lines = ["  a0 = 1"]
+    lines += [f"  a{n} = local.a{n - 1} + local.a{n - 1}" for n in range(1, 41)]
+
+    assert evaluate_locals(lines, "a40") == 2**40
+
+
+def test_doubled_list_too_large() -> None:
+    # concat keeps an Unresolved argument as one item, so the list of
+    # markers doubles again, up to the limit.
+    lines = ['  a0 = ["x"]']
+    lines += [f"  a{n} = concat(local.a{n - 1}, local.a{n - 1})" for n in range(1, 41)]
+
+    value = evaluate_locals(lines, "a40")
+
+    assert len(value) <= MAX_ITEMS
+    assert f"more than {MAX_ITEMS} items" in value[0]
+
+
+def test_nested_loops_stop_at_budget() -> None:
+    items = ", ".join(f'"i{n}"' for n in range(1000))
+    lines = [
+        f"  big = [{items}]",
+        "  pairs = [for a in local.big : [for b in local.big : b if b != a]]",
+    ]
+
+    value = evaluate_locals(lines, "pairs")
+
+    assert isinstance(value, Unresolved)
