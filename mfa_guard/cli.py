@@ -276,6 +276,13 @@ def _build_parser() -> _Parser:
         help="set a request context key (repeatable); VALUE 'absent' removes the key; without --scenario the keys override console-without-mfa",
     )
     simulate.add_argument(
+        "--condition",
+        metavar="NAME=true|false",
+        action="append",
+        default=[],
+        help="the value of a CloudFormation condition, which chooses the Fn::If branch of each policy (repeatable; default: true)",
+    )
+    simulate.add_argument(
         "--format",
         choices=("text", "json"),
         default="text",
@@ -550,6 +557,7 @@ def _run_simulate(args: argparse.Namespace) -> int:
         args.format,
         args.debug,
         args.principal,
+        args.condition,
     )
     sys.stdout.write(output)
     return EXIT_OK

@@ -21,7 +21,9 @@ from mfa_guard.iam.scenarios import (
     own_user_arn,
 )
 from mfa_guard.model import Diagnostic, DiagnosticKind, PolicyDocument
+from mfa_guard.records import replace
 from mfa_guard.scan import collect_documents, load_paths
+from mfa_guard.simulate_conditions import choose_variants, parse_conditions
 from mfa_guard.simulate_principal import (
     PrincipalSet,
     find_principal_set,
@@ -177,6 +179,15 @@ def _not_evaluated(diagnostics: Sequence[Diagnostic]) -> list[str]:
     ]
 
 
+def _keep_documents(
+    found: PrincipalSet, documents: Sequence[PolicyDocument]
+) -> PrincipalSet:
+    """Drop the policies of `found` that are not among `documents`."""
+    kept = {id(document) for document in documents}
+    members = tuple(m for m in found.policy_set.members if id(m.document) in kept)
+    return replace(found, policy_set=replace(found.policy_set, members=members))
+
+
 def _add_principal(
     data: dict[str, Any], found: PrincipalSet, arn: str, decision: Decision
 ) -> None:
@@ -196,30 +207,37 @@ def run_simulation(
     output_format: str,
     debug: bool = False,
     principal: str | None = None,
+    conditions: Sequence[str] = (),
 ) -> str:
     """Decide one request and render the decision as text or JSON.
 
     With `principal`, the caller is that IAM user, the request is evaluated
     against the policies that reach the user, and the resource defaults to
-    the user's own ARN, path included.
+    the user's own ARN, path included. `conditions` are `NAME=true|false`
+    values of CloudFormation conditions, which choose the `Fn::If` variant
+    of each policy.
     """
     if ":" not in action:
         raise UsageError(
             f"invalid --action {action!r}: expected service:Action, such as iam:ChangePassword"
         )
+    chosen = parse_conditions(conditions)
     found = None
     if principal is None:
         scenario = _scenario(scenario_name, context)
         documents, skipped = _all_documents(paths, debug)
+        documents, condition_notes = choose_variants(documents, chosen)
     else:
         found, skipped = _principal_set(paths, principal, debug)
         user = (found.user.label, found.user.path or "/")
         scenario = _scenario(scenario_name, context, user)
-        documents = found.policy_set.documents
+        documents, condition_notes = choose_variants(found.policy_set.documents, chosen)
+        found = _keep_documents(found, documents)
 
     request = Request(action, resource or default_resource(action, scenario), scenario)
     decision = evaluate(documents, request)
     data = _decision_data(decision, request)
+    data["notes"].extend(condition_notes)
     data["notes"].extend(skipped)
     if found is not None:
         _add_principal(data, found, own_user_arn(scenario), decision)

@@ -9,12 +9,15 @@ from mfa_guard.engine.policy_sets import PolicySet, build_policy_sets
 from mfa_guard.errors import UsageError
 from mfa_guard.loaders.base import LoadResult
 from mfa_guard.model import Principal, PrincipalKind
-from mfa_guard.records import record
+from mfa_guard.records import record, replace
 
 
 @record
 class PrincipalSet:
-    """The user a simulation is for, and every policy that reaches the user."""
+    """The user a simulation is for, and every policy that reaches the user.
+
+    A policy with `Fn::If` is in `policy_set` once per variant.
+    """
 
     user: Principal
     policy_set: PolicySet
@@ -58,10 +61,16 @@ def find_principal_set(
             f"principal {text!r} is an IAM {principal.kind.value}; --principal takes an IAM user"
         )
     index = build_policy_sets(unit.documents, unit.principals, unit.password_policy)
-    for policy_set in index.user_sets:
-        if policy_set.user is principal:
-            return PrincipalSet(principal, policy_set)
-    raise AssertionError(f"no policy set was built for {principal.address}")
+    sets = [
+        policy_set for policy_set in index.user_sets if policy_set.user is principal
+    ]
+    if not sets:
+        raise AssertionError(f"no policy set was built for {principal.address}")
+    # One set per combination of Fn::If conditions: `simulate` chooses the
+    # variants itself, so it gets all of them.
+    members = {id(member.document): member for s in sets for member in s.members}
+    every_variant = replace(sets[0], members=tuple(members.values()), assignment=())
+    return PrincipalSet(principal, every_variant)
 
 
 def principal_data(found: PrincipalSet, arn: str) -> dict[str, Any]:

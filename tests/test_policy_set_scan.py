@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.policies import DENY_AND_ALLOW_APART, USER_IN_GROUP
+
 FIXTURES = Path(__file__).parent / "fixtures" / "policy_sets"
 
 LAYOUTS = {
@@ -272,22 +274,6 @@ def test_known_policy_leaves_user_uncovered(tmp_path, run_scan):
 # has one value of each condition, so only variants built for the same value
 # are evaluated together.
 
-USER_IN_GROUP = """\
-AWSTemplateFormatVersion: "2010-09-09"
-Conditions:
-  IsProd: !Equals [!Ref "AWS::AccountId", "111111111111"]
-Resources:
-  Engineers:
-    Type: AWS::IAM::Group
-    Properties:
-      GroupName: engineers
-  Dave:
-    Type: AWS::IAM::User
-    Properties:
-      UserName: dave
-      Groups: [!Ref Engineers]
-"""
-
 # The MFA deny exempts the password actions, and only the IsProd=false
 # branch of SelfService allows them.
 LOCKOUT_IN_PROD = (
@@ -333,56 +319,6 @@ LOCKOUT_IN_PROD = (
               Action: s3:GetObject
               Resource: "*"
           - - Sid: ChangeOwnPassword
-              Effect: Allow
-              Action: [iam:ChangePassword, iam:GetAccountPasswordPolicy]
-              Resource: "*"
-"""
-)
-
-# The MFA deny exists only in the IsProd=true branch of ForceMfa, and the
-# Allow for the password actions only in the IsProd=false branch of
-# ChangePassword, so no stack deploys both.
-DENY_AND_ALLOW_APART = (
-    USER_IN_GROUP
-    + """\
-  ForceMfa:
-    Type: AWS::IAM::ManagedPolicy
-    Properties:
-      Groups: [!Ref Engineers]
-      PolicyDocument:
-        Version: "2012-10-17"
-        Statement: !If
-          - IsProd
-          - - Sid: DenyAllExceptListedIfNoMFA
-              Effect: Deny
-              NotAction:
-                - iam:ChangePassword
-                - iam:GetAccountPasswordPolicy
-                - iam:CreateVirtualMFADevice
-                - iam:EnableMFADevice
-                - iam:GetUser
-                - iam:ListMFADevices
-                - iam:ListVirtualMFADevices
-                - iam:ResyncMFADevice
-                - sts:GetSessionToken
-              Resource: "*"
-              Condition:
-                BoolIfExists:
-                  aws:MultiFactorAuthPresent: "false"
-          - - Sid: ReadReports
-              Effect: Allow
-              Action: s3:GetObject
-              Resource: "*"
-  ChangePassword:
-    Type: AWS::IAM::ManagedPolicy
-    Properties:
-      Groups: [!Ref Engineers]
-      PolicyDocument: !If
-        - IsProd
-        - !Ref AWS::NoValue
-        - Version: "2012-10-17"
-          Statement:
-            - Sid: ChangeOwnPassword
               Effect: Allow
               Action: [iam:ChangePassword, iam:GetAccountPasswordPolicy]
               Resource: "*"

@@ -191,7 +191,7 @@ class _Builder:
             members = tuple(
                 member
                 for member in every_variant.members
-                if _built_for(member.document, assignment)
+                if built_for(member.document, assignment)
             )
             sets.append(replace(every_variant, members=members, assignment=assignment))
         return sets
@@ -199,14 +199,19 @@ class _Builder:
 
 def _condition_names(members: Iterable[SetMember]) -> list[str]:
     """Return the Fn::If conditions that decide any member, in order of use."""
+    return condition_names(member.document for member in members)
+
+
+def condition_names(documents: Iterable[PolicyDocument]) -> list[str]:
+    """Return the Fn::If conditions that decide any of `documents`, in order of use."""
     names: dict[str, None] = {}
-    for member in members:
-        for assignment in member.document.variant_assignments:
+    for document in documents:
+        for assignment in document.variant_assignments:
             names.update(dict.fromkeys(name for name, _ in assignment))
     return list(names)
 
 
-def _built_for(document: PolicyDocument, assignment: FnIfAssignment) -> bool:
+def built_for(document: PolicyDocument, assignment: FnIfAssignment) -> bool:
     """Return True when `document` is the variant built for the `assignment` values."""
     if not document.variant_assignments:
         return True
