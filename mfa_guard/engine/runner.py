@@ -7,11 +7,7 @@ from collections.abc import Iterable, Sequence
 from mfa_guard.engine.autofix import build_autofix
 from mfa_guard.engine.checks import Hit, run_check
 from mfa_guard.engine.context import RunContext
-from mfa_guard.engine.policy_sets import (
-    PolicySet,
-    build_policy_sets,
-    describe_assignments,
-)
+from mfa_guard.engine.policy_sets import PolicySet, build_policy_sets
 from mfa_guard.engine.predicates import (
     MFA_KEYS,
     NEEDS_MFA_KEY,
@@ -23,9 +19,8 @@ from mfa_guard.engine.predicates import (
 from mfa_guard.engine.rules import Rule, request_actions
 from mfa_guard.engine.schema import MESSAGE_FIELDS
 from mfa_guard.engine.scope import DocumentScope
-from mfa_guard.engine.set_fields import describe_sets
 from mfa_guard.engine.subjects import STATEMENTS, USERS
-from mfa_guard.engine.user_rules import analyze_users, user_fields
+from mfa_guard.engine.user_rules import analyze_user_sets, user_fields
 from mfa_guard.iam.actions import action_matches, get_catalogue
 from mfa_guard.iam.conditions import Tri, evaluate_entry
 from mfa_guard.iam.scenarios import Scenario
@@ -195,59 +190,6 @@ def _drop_superseded(
     ]
 
 
-# The message fields that `_merge_hits` combines across the sets of one user.
-_MERGED_FIELDS = ("detail", "set")
-
-SetHit = tuple[PolicySet, Hit]
-
-
-def _sets_by_user(user_sets: Sequence[PolicySet]) -> list[list[PolicySet]]:
-    groups: dict[int, list[PolicySet]] = {}
-    for policy_set in user_sets:
-        groups.setdefault(id(policy_set.principal), []).append(policy_set)
-    return list(groups.values())
-
-
-def _unmerged_fields(hit: Hit) -> tuple[tuple[str, str], ...]:
-    return tuple(
-        sorted(
-            (name, value)
-            for name, value in hit.fields.items()
-            if name not in _MERGED_FIELDS
-        )
-    )
-
-
-def _merge_hits(found: Sequence[SetHit]) -> Hit:
-    """Merge the hits of one rule in several sets of one user into one hit.
-
-    The `set` field names the condition values of the sets, and `detail`
-    names them for each distinct detail, as in "with Fn::If IsProd=false,
-    no policy reaches the user". A hit found in every set, with the same
-    detail in each, keeps its fields. The other fields are the first hit's,
-    because hits are merged only when those fields are equal.
-    """
-    first = found[0][1]
-    fields = dict(first.fields)
-    if "set" in fields:
-        fields["set"] = describe_sets([policy_set for policy_set, _ in found])
-
-    by_detail: dict[str, list[PolicySet]] = {}
-    for policy_set, hit in found:
-        by_detail.setdefault(hit.fields.get("detail", ""), []).append(policy_set)
-    parts = []
-    for detail, sets in by_detail.items():
-        condition = describe_assignments(sets)
-        if not condition:
-            parts.append(detail)
-        elif detail:
-            parts.append(f"with {condition}, {detail}")
-        else:
-            parts.append(f"with {condition}")
-    fields["detail"] = "; ".join(parts)
-    return replace(first, fields=fields)
-
-
 class Analyzer:
     """The rules of one run. Call `analyze` once per file or Terraform module."""
 
@@ -292,7 +234,9 @@ class Analyzer:
                     Diagnostic(DiagnosticKind.UNRESOLVED, document.span, message)
                 )
 
-        user_hits, user_diagnostics = self._analyze_users(sets.user_sets)
+        user_hits, user_diagnostics = analyze_user_sets(
+            self.user_rules, sets.user_sets, self.context
+        )
         findings.update(_finding(rule, hit, {}) for rule, hit in user_hits)
         all_diagnostics.extend(user_diagnostics)
 
@@ -331,35 +275,6 @@ class Analyzer:
             result.principals,
             result.password_policy,
         )
-
-    def _analyze_users(
-        self, user_sets: Sequence[PolicySet]
-    ) -> tuple[list[tuple[Rule, Hit]], list[Diagnostic]]:
-        """Run the user rules on every user's sets, and merge each user's hits.
-
-        A user whose policies use Fn::If has one set per combination of
-        conditions, and a rule that fires in several of them reports once.
-        """
-        hits: list[tuple[Rule, Hit]] = []
-        diagnostics: list[Diagnostic] = []
-        for sets in _sets_by_user(user_sets):
-            if len(sets) == 1:
-                found, problems = analyze_users(self.user_rules, sets, self.context)
-                hits.extend(found)
-                diagnostics.extend(problems)
-                continue
-
-            merged: dict[tuple[object, ...], tuple[Rule, list[SetHit]]] = {}
-            for policy_set in sets:
-                found, problems = analyze_users(
-                    self.user_rules, [policy_set], self.context
-                )
-                diagnostics.extend(problems)
-                for rule, hit in found:
-                    key = (rule.id, hit.span, _unmerged_fields(hit))
-                    merged.setdefault(key, (rule, []))[1].append((policy_set, hit))
-            hits.extend((rule, _merge_hits(found)) for rule, found in merged.values())
-        return hits, diagnostics
 
     def _analyze_document(
         self, document: PolicyDocument, sets: tuple[PolicySet, ...] = ()
