@@ -113,6 +113,7 @@ def _load_module(directory: Path) -> TerraformLoadResult:
         {*unsafe, *left_out, *_rejected_files(tree)},
         var_files.names,
         [relative for relative in tree.modules if relative != "."],
+        guards.rewritten,
     )
     _report_root_problems(root, var_files, unsafe, evaluation, result)
     result.diagnostics.extend(call_diagnostics(tree, left_out))
@@ -126,14 +127,14 @@ def _load_module(directory: Path) -> TerraformLoadResult:
     ]
     instances = module_instances(evaluation.blocks, blocks, tree, var_files.definitions)
     if evaluation.error is None:
-        # A block with a scalar `for_each` is reported already, as invalid.
-        invalid = {diagnostic.span for diagnostic in guards.blocks}
+        # A block with a scalar `for_each`, or hidden from tfparse, is
+        # reported already.
         result.diagnostics.extend(
             diagnostic
             for diagnostic in dropped_blocks(
                 evaluation.blocks, tree, instances, evaluation.excluded
             )
-            if diagnostic.span not in invalid
+            if not guards.reported(diagnostic)
         )
     if not result.diagnostics and not _declares_iam(instances):
         return _irrelevant(directory)

@@ -153,7 +153,10 @@ class PolicyCollector:
         if target in self.data_addresses.values():
             return
         span = SourceSpan(attribute.source.path, *attribute.span)
-        reason = f"{target} is not declared in a file of this module that parses"
+        reason = (
+            f"{target} is not declared in a file of this module that parses,"
+            " or was not checked"
+        )
         message = f"policy of {address} could not be resolved: {reason}"
         self.result.diagnostics.append(
             Diagnostic(DiagnosticKind.UNRESOLVED, span, message)

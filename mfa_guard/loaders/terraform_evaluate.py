@@ -22,7 +22,7 @@ import contextlib
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +98,7 @@ def evaluate_module(
     unsafe: set[str],
     var_files: Iterable[str] = (),
     modules: Iterable[str] = (),
+    rewritten: Mapping[str, str] | None = None,
 ) -> Evaluation:
     """Run tfparse on `directory`, leaving out broken files after a syntax error.
 
@@ -107,7 +108,8 @@ def evaluate_module(
     valid whatever tree-sitter-hcl reports. `unsafe` names files that would
     crash tfparse, which are always left out. `var_files` are the variable
     definitions files in load order, and `modules` the directories of local
-    child modules relative to `directory`.
+    child modules relative to `directory`. `rewritten` maps file names to
+    the text tfparse reads in place of the file's own.
     """
     import tfparse
 
@@ -120,7 +122,9 @@ def evaluate_module(
     for _ in range(attempts):
         try:
             with (
-                _module_view(directory, excluded, module_directories) as path,
+                _module_view(
+                    directory, excluded, module_directories, rewritten or {}
+                ) as path,
                 _native_stderr(),
             ):
                 evaluation.blocks = tfparse.load_from_path(
@@ -163,24 +167,34 @@ def parse_hcl_diagnostic(text: str) -> tuple[str, Pos, str] | None:
 
 @contextlib.contextmanager
 def _module_view(
-    directory: Path, excluded: set[str], modules: list[str]
+    directory: Path,
+    excluded: set[str],
+    modules: list[str],
+    rewritten: Mapping[str, str],
 ) -> Iterator[str]:
     """Yield a directory that shows the module tree without the `excluded` files.
 
-    `excluded` and `modules` are relative to `directory`. Each directory
-    that contains an excluded file, and each of its ancestors up to the
-    common ancestor of all module directories, is recreated with symbolic
-    links to its other entries. The view of `directory` sits at the same
+    `excluded`, `modules` and the names in `rewritten` are relative to
+    `directory`. A rewritten file shows the text `rewritten` gives. Each
+    directory that contains an excluded or rewritten file, and each of its
+    ancestors up to the common ancestor of all module directories, is
+    recreated with symbolic links to its other entries. The view of `directory` sits at the same
     relative place, so `../` sources resolve as they do in the real tree.
     NOTE: a `file()` outside those directories (`../shared/policy.json`
     from a module whose own directory is recreated) no longer resolves.
     """
-    if not excluded:
+    if not excluded and not rewritten:
         yield str(directory)
         return
 
     root = os.path.abspath(directory)
+    texts = {
+        os.path.normpath(os.path.join(root, name)): text
+        for name, text in rewritten.items()
+        if name not in excluded
+    }
     hidden = {os.path.normpath(os.path.join(root, name)) for name in excluded}
+    hidden.update(texts)
     trees = {os.path.normpath(os.path.join(root, name)) for name in modules}
     base = os.path.commonpath([root, *trees, *(os.path.dirname(p) for p in hidden)])
     recreated = _ancestors({root, *(os.path.dirname(p) for p in hidden)}, base)
@@ -195,7 +209,15 @@ def _module_view(
             os.makedirs(copy, exist_ok=True)
             for entry in os.scandir(original):
                 target = os.path.join(original, entry.name)
-                if target not in hidden and target not in recreated:
+                if target in texts:
+                    with open(
+                        os.path.join(copy, entry.name),
+                        "w",
+                        encoding="utf-8",
+                        errors="surrogateescape",
+                    ) as handle:
+                        handle.write(texts[target])
+                elif target not in hidden and target not in recreated:
                     os.symlink(target, os.path.join(copy, entry.name))
         yield os.path.normpath(os.path.join(view, os.path.relpath(root, base)))
 

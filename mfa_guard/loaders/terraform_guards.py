@@ -1,28 +1,32 @@
-"""Find the files that would crash or hang tfparse, before it runs.
+"""Find the files and blocks that would crash or hang tfparse, before it runs.
 
 tfparse 0.6.22 is a Go extension: a Go panic ends the whole Python process,
 and an endless loop inside it cannot be interrupted. Each trigger below was
 found by running tfparse on mutated configurations in subprocesses. All of
-them are configurations Terraform rejects or cannot load, so the loader
-reports the file and leaves it out of the evaluation:
+them are configurations Terraform rejects or cannot load. For these, the
+loader reports the file and leaves it out of the evaluation:
 
 - a variable `type` that is not a type constraint (a nil pointer panic,
   see `terraform_types`);
-- a `dynamic` block whose `for_each` is a string, number or bool
-  ("value is not a collection" panic);
 - a `count` or `for_each` that refers to its own block, directly or through
   other blocks' `count` or `for_each` (memory grows past 1 GB, then a panic);
-- a module that calls one of its callers, or itself (endless recursion);
+- a module that calls one of its callers, or itself (endless recursion).
+
+For these, it reports the top-level block and blanks it out of the text
+tfparse reads, so the file's other blocks are still checked:
+
+- a `dynamic` block whose `for_each` is a string, number or bool
+  ("value is not a collection" panic);
 - a `file()` or `templatefile()` of a named pipe or a device (endless read).
 
-On a resource, data source or module, such a `for_each` makes tfparse
-drop the block without an error, and Terraform rejects it. Only that block
-is lost, so the file stays in the evaluation and the block is reported at
-its `for_each` (see `Guards.blocks`). So is a `count` that Terraform
-rejects, such as null, a bool or 1.5, which tfparse reads as one instance.
+On a resource, data source or module, a scalar `for_each` makes tfparse
+drop the block without an error, and Terraform rejects it. The block is
+reported at its `for_each` (see `Guards.blocks`). So is a `count` that
+Terraform rejects, such as null, a bool, 1.5 or -1, and a block with both
+`count` and `for_each`.
 
-Values nested deeper than the loader's own recursion allows are left out
-the same way (see `hcl_source.MAX_SYNTAX_DEPTH`), and so are files whose
+Files with values nested deeper than the loader's own recursion allows
+are left out too (see `hcl_source.MAX_SYNTAX_DEPTH`), and so are files whose
 brackets nest deeper than tfparse's parser can recurse, balanced or not
 (see `hcl_source.MAX_BRACKET_DEPTH`).
 
@@ -42,12 +46,13 @@ from typing import Any
 
 from mfa_guard.loaders.hcl_source import find_deep_brackets, find_deep_nesting
 from mfa_guard.loaders.positions import Pos, Unresolved
-from mfa_guard.loaders.terraform_blocks import Block
+from mfa_guard.loaders.terraform_blocks import Attribute, Block
 from mfa_guard.loaders.terraform_expressions import (
     UNKNOWN,
     Definition,
     Evaluator,
     ModuleScope,
+    plain,
 )
 from mfa_guard.loaders.terraform_primitives import PrimitiveContext, primitive_kind
 from mfa_guard.loaders.terraform_references import (
@@ -61,8 +66,6 @@ from mfa_guard.loaders.terraform_types import invalid_type_constraints
 from mfa_guard.model import Diagnostic, DiagnosticKind, SourceSpan
 from mfa_guard.records import field, record
 
-_SCALAR_NAMES = {bool: "bool", int: "number", float: "number", str: "string"}
-
 Problem = tuple[Pos, str]
 
 
@@ -72,18 +75,33 @@ class Guards:
 
     `files` maps each file tfparse must not read, by its name relative to
     the root module, to the position and message of the reason. `blocks`
-    reports the blocks of the other files that Terraform rejects and
-    tfparse drops, each at its `for_each`.
+    reports the blocks of the other files that Terraform rejects, that
+    tfparse drops or that would crash it. `rewritten` maps the name of each
+    file with a block that would crash tfparse to the file's text with that
+    block blanked out, lines kept, for tfparse to read instead. `hidden`
+    contains the spans of the blanked blocks.
     """
 
     files: dict[str, Problem] = field(default_factory=dict)
     blocks: list[Diagnostic] = field(default_factory=list)
+    rewritten: dict[str, str] = field(default_factory=dict)
+    hidden: list[SourceSpan] = field(default_factory=list)
+
+    def reported(self, diagnostic: Diagnostic) -> bool:
+        """Return True when a guard reported the block `diagnostic` is about."""
+        span = diagnostic.span
+        if any(span == item.span for item in self.blocks):
+            return True
+        return any(
+            span.path == block.path and block.line <= span.line <= block.end_line
+            for block in self.hidden
+        )
 
 
 def find_unsafe_files(
     tree: ModuleTree, var_definitions: dict[str, Definition]
 ) -> Guards:
-    """Find the files tfparse must not read, and the blocks it will drop.
+    """Find the files tfparse must not read, and the blocks Terraform rejects.
 
     `var_definitions` are the root module's variables set by `.tfvars` files.
     """
@@ -112,25 +130,34 @@ def find_unsafe_files(
             for block in blocks
         ]
         evaluator = Evaluator(_static_scope(module, overrides, kept))
-        # A caller may set a child module's variables to other values than
-        # their defaults, and tfparse uses those. A block is reported only
-        # when its `for_each` is scalar whatever the caller sets.
-        block_evaluator = evaluator
-        if module.relative != ".":
-            block_evaluator = Evaluator(_static_scope(module, {}, kept, defaults=False))
+        # A caller, or `-var` for a root module, may set a variable to another
+        # value than its default. A folder scanned as a root module may also
+        # be another module's child. So a block is reported as invalid only
+        # when its `for_each` or `count` is invalid whatever sets a variable
+        # without a `.tfvars` value. tfparse drops a block whose default is
+        # scalar, and `terraform_dropped` reports that as not checked.
+        block_evaluator = Evaluator(
+            _static_scope(module, overrides, kept, defaults=False)
+        )
         context = PrimitiveContext.of_blocks(kept)
         bases = [tree.root, module.directory]
         for name, blocks in module.blocks.items():
             if name in unsafe:
                 continue
             invalid: list[Diagnostic] = []
+            hidden: list[Block] = []
             problem = _first_problem(
-                blocks, (evaluator, block_evaluator), context, bases, invalid
+                blocks, (evaluator, block_evaluator), context, bases, (invalid, hidden)
             )
             if problem is not None:
                 unsafe[name] = problem
-            else:
-                guards.blocks.extend(invalid)
+                continue
+            guards.blocks.extend(invalid)
+            if hidden:
+                guards.rewritten[name] = _blank_blocks(hidden)
+                guards.hidden.extend(
+                    SourceSpan(block.source.path, *block.span) for block in hidden
+                )
     return guards
 
 
@@ -139,33 +166,62 @@ def _first_problem(
     evaluators: tuple[Evaluator, Evaluator],
     context: PrimitiveContext,
     bases: list[Path],
-    invalid: list[Diagnostic],
+    found: tuple[list[Diagnostic], list[Block]],
 ) -> Problem | None:
     """Return the first reason to leave the file of `blocks` out, if any.
 
-    Adds each block that tfparse will drop to `invalid` as it goes. The
-    second of `evaluators` decides that, and the first everything else.
+    Adds, as it goes, each block Terraform rejects to the diagnostics of
+    `found`, and each block that would crash tfparse to its blocks too. The
+    second of `evaluators` decides what Terraform rejects, and the first
+    what crashes tfparse.
     """
+    invalid, hidden = found
     evaluator, block_evaluator = evaluators
     invalid_types = invalid_type_constraints(blocks)
     if invalid_types:
         return invalid_types[0]
     edges = reference_graph(blocks)
     for block in blocks:
-        problem = (
-            _scalar_for_each(_dynamic_blocks(block), evaluator, context)
-            or self_reference(block, edges)
-            or special_file(block, evaluator, bases)
-        )
+        problem = self_reference(block, edges)
         if problem is not None:
             return problem
-        found = _scalar_for_each(_counted(block), block_evaluator, context)
-        found = found or _invalid_count(_counted(block), block_evaluator)
-        if found is not None:
-            pos, message = found
-            span = SourceSpan(block.source.path, *pos)
-            invalid.append(Diagnostic(DiagnosticKind.PARSE_ERROR, span, message))
+        lost = f"so {_describe(block)} was not checked"
+        crash = _scalar_for_each(_dynamic_blocks(block), evaluator, context, lost)
+        if crash is None:
+            crash = special_file(block, evaluator, bases)
+            if crash is not None:
+                crash = crash[0], f"{crash[1]}, {lost}"
+        counted = _counted(block)
+        rejected = crash or (
+            _both_expansions(counted)
+            or _scalar_for_each(
+                counted, block_evaluator, context, "so the block was not checked"
+            )
+            or _invalid_count(counted, block_evaluator)
+        )
+        if crash is not None:
+            hidden.append(block)
+        if rejected is not None:
+            span = SourceSpan(block.source.path, *rejected[0])
+            invalid.append(Diagnostic(DiagnosticKind.PARSE_ERROR, span, rejected[1]))
     return None
+
+
+def _blank_blocks(blocks: list[Block]) -> str:
+    """Return the text of the blocks' file with each block replaced by spaces.
+
+    Line breaks stay, so tfparse reports the other blocks at their lines.
+    """
+    source = blocks[0].source
+    characters = list(source.text)
+    for block in blocks:
+        line, column, end_line, end_column = block.span
+        start = source.line_starts[line - 1] + column - 1
+        end = source.line_starts[end_line - 1] + end_column - 1
+        for index in range(start, min(end, len(characters))):
+            if characters[index] not in "\r\n":
+                characters[index] = " "
+    return "".join(characters)
 
 
 def _static_scope(
@@ -195,58 +251,97 @@ def _static_scope(
 
 
 def _scalar_for_each(
-    owners: list[Block], evaluator: Evaluator, context: PrimitiveContext
+    owners: list[Block], evaluator: Evaluator, context: PrimitiveContext, lost: str
 ) -> Problem | None:
     """Find a `for_each` of one of `owners` whose value is a string, number or bool.
 
-    In a `dynamic` block, tfparse panics on it, so the file is left out. On
-    a resource, data source or module, tfparse silently drops the block, so
-    only its policy goes unchecked.
+    In a `dynamic` block, tfparse panics on it, so the block that contains
+    it is hidden from tfparse. On a resource, data source or module, tfparse
+    silently drops the block. `lost` ends the message and names what was not
+    checked.
     """
     for owner in owners:
         attribute = owner.attributes.get("for_each")
-        if attribute is None or attribute.expression is None:
+        if attribute is None:
             continue
-        value = evaluator.evaluate(attribute.expression, attribute.source)
-        kind = _SCALAR_NAMES.get(type(value))
-        if kind is None or isinstance(value, Unresolved):
+        kind = _scalar_kind(_expansion_value(attribute, evaluator))
+        if kind is None and attribute.expression is not None:
             kind = primitive_kind(attribute.expression, attribute.source, context)
         if kind is None:
             continue
-        labels = " ".join(f'"{label}"' for label in owner.labels)
-        lost = (
-            "file was left out" if owner.type == "dynamic" else "block was not checked"
-        )
         message = (
-            f"invalid for_each in {owner.type} {labels}: a {kind} is not a "
-            f"collection; Terraform rejects this, so the {lost}"
+            f"invalid for_each in {_describe(owner)}: a {kind} is not a "
+            f"collection; Terraform rejects this, {lost}"
+        )
+        return attribute.span, message
+    return None
+
+
+def _both_expansions(owners: list[Block]) -> Problem | None:
+    """Find a block of `owners` with both `count` and `for_each`, which Terraform rejects."""
+    for owner in owners:
+        attribute = owner.attributes.get("for_each")
+        if attribute is None or "count" not in owner.attributes:
+            continue
+        message = (
+            f"invalid {_describe(owner)}: count and for_each cannot both be set;"
+            " Terraform rejects this"
         )
         return attribute.span, message
     return None
 
 
 def _invalid_count(owners: list[Block], evaluator: Evaluator) -> Problem | None:
-    """Find a `count` of one of `owners` that Terraform rejects but tfparse reads as 1.
+    """Find a `count` of one of `owners` that Terraform rejects.
 
-    Terraform converts `count` to a whole number, so "2" and 2.0 are
-    valid, while null, a bool, 1.5 and "abc" are not. tfparse keeps one
-    instance of such a block, so its policy is still checked.
+    Terraform converts `count` to a whole number of 0 or more, so "2" and
+    2.0 are valid, while null, a bool, 1.5, "abc" and -1 are not. tfparse
+    drops a block with a negative count and keeps one instance of the
+    others, so their policy is still checked.
     """
     for owner in owners:
         attribute = owner.attributes.get("count")
-        if attribute is None or attribute.expression is None:
+        if attribute is None:
             continue
-        reason = _count_problem(
-            evaluator.evaluate(attribute.expression, attribute.source)
-        )
+        value = _expansion_value(attribute, evaluator)
+        reason = _count_problem(value)
         if reason is None:
             continue
-        labels = " ".join(f'"{label}"' for label in owner.labels)
+        outcome = "the block was checked as a single instance"
+        if _is_negative(value):
+            outcome = "the block was not checked"
         message = (
-            f"invalid count in {owner.type} {labels}: {reason}; Terraform rejects"
-            " this, and the block was checked as a single instance"
+            f"invalid count in {_describe(owner)}: {reason}; Terraform rejects"
+            f" this, and {outcome}"
         )
         return attribute.span, message
+    return None
+
+
+def _expansion_value(attribute: Attribute, evaluator: Evaluator) -> Any:
+    """Return the value of a `for_each` or `count`, or UNKNOWN.
+
+    In JSON syntax a string is a template, which this check does not
+    evaluate when it has an interpolation or a directive.
+    """
+    if attribute.expression is not None:
+        return evaluator.evaluate(attribute.expression, attribute.source)
+    value = attribute.json_value
+    if isinstance(value, str) and ("${" in value or "%{" in value):
+        return UNKNOWN
+    return plain(value)
+
+
+def _scalar_kind(value: Any) -> str | None:
+    """Name the type of a string, number or bool, or return None for anything else."""
+    if isinstance(value, Unresolved) or value is UNKNOWN:
+        return None
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
     return None
 
 
@@ -266,10 +361,22 @@ def _count_problem(value: Any) -> str | None:
             return f'the string "{value}" is not a number'
     else:
         number = value
+    text = f'"{value}"' if isinstance(value, str) else str(value)
     if isinstance(number, float) and not number.is_integer():
-        text = f'"{value}"' if isinstance(value, str) else str(value)
         return f"{text} is not a whole number"
+    if number < 0:
+        return f"{text} is negative"
     return None
+
+
+def _is_negative(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value < 0
+
+
+def _describe(block: Block) -> str:
+    """Name a block as written, such as `resource "aws_iam_policy" "p"`."""
+    labels = " ".join(f'"{label}"' for label in block.labels)
+    return f"{block.type} {labels}"
 
 
 def _counted(block: Block) -> list[Block]:

@@ -135,10 +135,7 @@ def special_file(
         for call in _file_calls(attribute.expression, attribute.source):
             name = _first_argument(call, attribute.source, evaluator)
             if name is not None and _is_special(name, bases):
-                message = (
-                    f'"{name}" is not a regular file; reading it would block, '
-                    "so the file was left out"
-                )
+                message = f'"{name}" is not a regular file; reading it would block'
                 return attribute.span, message
     return None
 

@@ -63,10 +63,12 @@ def test_collection_for_each_checked(run_scan: Any, tmp_path: Path) -> None:
 
 
 def test_lookup_default_number(run_scan: Any, tmp_path: Path) -> None:
+    # Another value of var.m may have the key, so the number is not proof
+    # of an invalid for_each. tfparse drops the block with the default.
     meta = 'for_each = lookup(var.m, "k", 1)'
     run = scan_module(run_scan, tmp_path, meta, MAP_VARIABLE)
 
-    assert run.located() == [("parse-error", 2, 3)]
+    assert run.located() == [("unresolved-policy", 2, 3)]
 
 
 def test_lookup_local_number(run_scan: Any, tmp_path: Path) -> None:
@@ -104,19 +106,23 @@ def test_null_for_each(run_scan: Any, tmp_path: Path) -> None:
 
 
 def test_negative_count(run_scan: Any, tmp_path: Path) -> None:
+    # Terraform rejects it, so the guard reports it before tfparse drops it.
     run = scan_module(run_scan, tmp_path, "count = -1", "")
 
-    assert run.located() == [("unresolved-policy", 2, 3)]
+    assert run.located() == [("parse-error", 2, 3)]
 
 
 def test_dropped_block_message(tmp_path: Path) -> None:
-    write_tree(tmp_path, {"main.tf": policy_resource("count = -1")})
+    # A default may be replaced, so only tfparse's result shows the block
+    # was dropped.
+    negative = 'variable "n" {\n  default = -1\n}\n'
+    write_tree(tmp_path, {"main.tf": policy_resource("count = var.n") + negative})
     result = load_terraform_module(tmp_path, [])
     (diagnostic,) = result.diagnostics
 
     assert diagnostic.kind is DiagnosticKind.UNRESOLVED
     assert (diagnostic.span.line, diagnostic.span.column) == (2, 3)
-    assert (diagnostic.span.end_line, diagnostic.span.end_column) == (2, 13)
+    assert (diagnostic.span.end_line, diagnostic.span.end_column) == (2, 16)
     assert diagnostic.message == (
         "aws_iam_policy.mfa was not checked: the Terraform evaluator (tfparse)"
         " returned no instance of the block. tfparse drops a block without an"

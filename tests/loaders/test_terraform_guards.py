@@ -73,13 +73,14 @@ def load_isolated(directory: Path, files: dict[str, str]) -> dict[str, Any]:
 
 
 def test_scalar_dynamic_for_each(tmp_path: Path) -> None:
+    # tfparse would panic on the block, so it reads the file without it,
+    # and the file's other blocks are still checked.
     output = load_isolated(
         tmp_path,
         {
-            "ok.tf": POLICY,
             "main.tf": 'data "aws_iam_policy_document" "d" {\n'
             '  dynamic "statement" {\n    for_each = "abc"\n'
-            '    content {\n      actions = ["s3:GetObject"]\n    }\n  }\n}\n',
+            '    content {\n      actions = ["s3:GetObject"]\n    }\n  }\n}\n' + POLICY,
         },
     )
 
@@ -91,9 +92,34 @@ def test_scalar_dynamic_for_each(tmp_path: Path) -> None:
             3,
             5,
             'invalid for_each in dynamic "statement": a string is not a collection; '
-            "Terraform rejects this, so the file was left out",
+            'Terraform rejects this, so data "aws_iam_policy_document" "d" was not'
+            " checked",
         ]
     ]
+
+
+def test_hidden_block_not_reported_twice(tmp_path: Path) -> None:
+    # The data source's own for_each is scalar too, but it is reported once,
+    # at the dynamic block that made tfparse skip it.
+    output = load_isolated(
+        tmp_path,
+        {
+            "main.tf": 'data "aws_iam_policy_document" "d" {\n  for_each = 7\n'
+            '  dynamic "statement" {\n    for_each = 5\n    content {}\n  }\n}\n'
+            'resource "aws_iam_policy" "p" {\n'
+            "  policy = data.aws_iam_policy_document.d.json\n}\n",
+        },
+    )
+
+    assert [d[:4] for d in output["diagnostics"]] == [
+        ["parse-error", "main.tf", 4, 5],
+        ["unresolved-policy", "main.tf", 9, 3],
+    ]
+    assert output["diagnostics"][1][4] == (
+        "policy of aws_iam_policy.p could not be resolved:"
+        " data.aws_iam_policy_document.d is not declared in a file of this module"
+        " that parses, or was not checked"
+    )
 
 
 def test_scalar_resource_for_each(tmp_path: Path) -> None:
@@ -258,13 +284,15 @@ def test_child_module_scalar_for_each(tmp_path: Path) -> None:
         tmp_path,
         {
             "main.tf": 'module "c" {\n  source = "./child"\n}\n',
-            "child/main.tf": 'data "aws_iam_policy_document" "d" {\n'
-            '  dynamic "statement" {\n    for_each = "abc"\n    content {}\n  }\n}\n',
+            "child/iam.tf": 'data "aws_iam_policy_document" "d" {\n'
+            '  dynamic "statement" {\n    for_each = "abc"\n    content {}\n  }\n}\n'
+            + POLICY,
         },
     )
     (diagnostic,) = output["diagnostics"]
 
-    assert diagnostic[:4] == ["unresolved-policy", "main.tf", 1, 1]
+    assert output["documents"] == ["module.c.aws_iam_policy.ok"]
+    assert diagnostic[:4] == ["parse-error", "iam.tf", 3, 5]
     assert "a string is not a collection" in diagnostic[4]
 
 
@@ -333,14 +361,75 @@ def test_invalid_counts(tmp_path: Path) -> None:
     assert 'the string "abc" is not a number' in messages[3]
 
 
+INVALID = ("invalid for_each", "invalid count")
+
+
+def test_json_syntax_expansions(tmp_path: Path) -> None:
+    resources = {
+        "fe": {"for_each": "abc", "policy": "{}"},
+        "bool": {"for_each": True, "policy": "{}"},
+        "template": {"for_each": "${local.items}", "policy": "{}"},
+        "half": {"count": 1.5, "policy": "{}"},
+        "negative": {"count": -1, "policy": "{}"},
+    }
+    text = json.dumps({"resource": {"aws_iam_policy": resources}}, indent=2)
+    output = load_isolated(tmp_path, {"main.tf.json": text})
+
+    invalid = [d for d in output["diagnostics"] if d[4].startswith(INVALID)]
+    assert [d[2:4] for d in invalid] == [[5, 9], [9, 9], [17, 9], [21, 9]]
+    assert "a string is not a collection" in invalid[0][4]
+    assert "a bool is not a collection" in invalid[1][4]
+    assert "1.5 is not a whole number" in invalid[2][4]
+    assert invalid[3][4] == (
+        'invalid count in resource "aws_iam_policy" "negative": -1 is negative;'
+        " Terraform rejects this, and the block was not checked"
+    )
+
+
+def test_count_and_for_each_together(tmp_path: Path) -> None:
+    output = load_isolated(
+        tmp_path,
+        {
+            "main.tf": 'resource "aws_iam_policy" "p" {\n  count    = 1\n'
+            '  for_each = { a = 1 }\n  policy   = "{}"\n}\n'
+        },
+    )
+
+    assert output["diagnostics"][0] == [
+        "parse-error",
+        "main.tf",
+        3,
+        3,
+        'invalid resource "aws_iam_policy" "p": count and for_each cannot both be'
+        " set; Terraform rejects this",
+    ]
+
+
+def test_scalar_default_not_invalid(tmp_path: Path) -> None:
+    # A folder scanned on its own may be another module's child, whose
+    # caller sets the variable, so its default proves nothing.
+    output = load_isolated(
+        tmp_path,
+        {
+            "main.tf": 'variable "policies" {\n  default = ""\n}\n'
+            'resource "aws_iam_policy" "p" {\n  for_each = var.policies\n'
+            '  policy   = "{}"\n}\n'
+        },
+    )
+
+    assert [d[:4] for d in output["diagnostics"]] == [
+        ["unresolved-policy", "main.tf", 5, 3]
+    ]
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
 def test_file_of_named_pipe(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "policy.json")
     output = load_isolated(
         tmp_path,
         {
-            "ok.tf": POLICY,
-            "main.tf": 'resource "aws_iam_policy" "p" {\n  policy = file("policy.json")\n}\n',
+            "main.tf": 'resource "aws_iam_policy" "p" {\n  policy = file("policy.json")\n}\n'
+            + POLICY,
         },
     )
 
@@ -352,7 +441,7 @@ def test_file_of_named_pipe(tmp_path: Path) -> None:
             2,
             3,
             '"policy.json" is not a regular file; reading it would block, '
-            "so the file was left out",
+            'so resource "aws_iam_policy" "p" was not checked',
         ]
     ]
 
