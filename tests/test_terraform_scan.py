@@ -198,3 +198,25 @@ def test_excluded_file_of_module_not_reported(run_scan, tmp_path):
         (f["rule_name"], Path(f["path"]).name, f["line"], f["column"])
         for f in excluded.findings
     ] == [("access-key-bypass", "main.tf", 2, 105)]
+
+
+@pytest.mark.parametrize("key", ["(each.value.test)", '"${each.value.test}"'])
+def test_operator_from_for_each(run_scan, tmp_path, key):
+    # The fallback evaluator cannot compute the operator, so it takes the
+    # one tfparse rendered, at the position of the key as written.
+    write_tree(
+        tmp_path,
+        {
+            "main.tf": 'resource "aws_iam_policy" "deny" {\n'
+            '  for_each = { a = { test = "Bool" } }\n'
+            '  policy = jsonencode({ Statement = [{ Effect = "Deny", Action = "ec2:*",'
+            f' Resource = "*", Condition = {{ {key} = {{'
+            ' "aws:MultiFactorAuthPresent" = "false" } } }] })\n'
+            "}\n"
+        },
+    )
+    run = run_scan(tmp_path)
+
+    assert [(f["rule_name"], f["line"], f["column"]) for f in run.findings] == [
+        ("access-key-bypass", 3, 105)
+    ]

@@ -21,7 +21,11 @@ from mfa_guard.loaders.terraform_blocks import unwrap
 from mfa_guard.loaders.terraform_for import evaluate_for
 from mfa_guard.loaders.terraform_functions import FUNCTIONS
 from mfa_guard.loaders.terraform_operations import evaluate_operation
-from mfa_guard.loaders.terraform_scope import MAX_ITEMS, MAX_ITERATIONS
+from mfa_guard.loaders.terraform_scope import (
+    MAX_DEFINITION_DEPTH,
+    MAX_ITEMS,
+    MAX_ITERATIONS,
+)
 
 # Re-exported: most loader modules import these from here.
 from mfa_guard.loaders.terraform_scope import UNKNOWN as UNKNOWN
@@ -121,13 +125,16 @@ class Evaluator:
         """Return the key an object element's key expression names, if known.
 
         A bare name (`Effect = ...`) is the key itself. A key in parentheses
-        is an expression to evaluate.
+        is an expression to evaluate. A key this evaluator cannot compute is
+        returned as an Unresolved marker.
         """
         parenthesized = bool(node.children) and node.children[0].type == "("
         core = unwrap(node)
         if core.type == "variable_expr" and not parenthesized:
             return source.node_text(core)
         key = self.evaluate(core, source)
+        if isinstance(key, Unresolved):
+            return key
         if isinstance(key, _SCALARS) and not isinstance(key, bool):
             return str(key)
         return None
@@ -265,6 +272,10 @@ class Evaluator:
             return Unresolved(f"{label} (unresolved)")
         if label in self._values:
             return self._values[label]
+        if len(self._active) >= MAX_DEFINITION_DEPTH:
+            return Unresolved(
+                f"{label} (defined through more than {MAX_DEFINITION_DEPTH} values)"
+            )
 
         # A definition sees no iteration variable of the expression that refers to it.
         bound, self.bound = self.bound, {}

@@ -34,6 +34,10 @@ MAX_ITEMS = 100_000
 # expressions and directives. 20,000 took about 0.7 s on the benchmark
 # machine. Past it, each further loop is Unresolved.
 MAX_ITERATIONS = 20_000
+# Maximum number of variables and local values being evaluated inside each
+# other, as in `a2 = local.a1`, `a1 = local.a0`. Each takes about ten Python
+# frames, and a deeper chain would exceed Python's recursion limit.
+MAX_DEFINITION_DEPTH = 32
 
 
 def is_unknown(value: Any) -> bool:

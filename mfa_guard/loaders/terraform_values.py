@@ -78,7 +78,15 @@ class ValueResolver:
         return value
 
     def _object(self, node: Node, source: SourceFile, value: Any) -> PosDict:
+        """Pair an object's elements with tfparse's value of it, keeping positions.
+
+        A key the fallback evaluator cannot compute, such as
+        `(each.value.test)`, takes tfparse's key when exactly one such key
+        and one key of tfparse's value are left unpaired. Otherwise tfparse's
+        keys are kept without positions.
+        """
         result = PosDict(source.node_span(node))
+        unpaired: list[tuple[Node, Node]] = []
         for element in node.children:
             key_node = element.child_by_field_name("key")
             value_node = element.child_by_field_name("val")
@@ -87,12 +95,20 @@ class ValueResolver:
             key = self.evaluator.object_key(key_node, source)
             if key is None:
                 continue
+            if isinstance(key, Unresolved) and isinstance(value, dict):
+                unpaired.append((element, value_node))
+                continue
 
             item = value.get(key, UNKNOWN) if isinstance(value, dict) else UNKNOWN
             result[key] = self.resolve_node(value_node, source, item)
             result.key_pos[key] = source.node_span(element)
 
         if isinstance(value, dict):
+            left = [key for key in value if key not in result]
+            if len(unpaired) == 1 and len(left) == 1:
+                (element, value_node), key = unpaired[0], left[0]
+                result[key] = self.resolve_node(value_node, source, value[key])
+                result.key_pos[key] = source.node_span(element)
             for key, item in value.items():
                 if key not in result:
                     result[key] = plain(item)

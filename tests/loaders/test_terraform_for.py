@@ -16,7 +16,7 @@ from mfa_guard.loaders.terraform_expressions import (
     Evaluator,
     ModuleScope,
 )
-from mfa_guard.loaders.terraform_scope import MAX_ITEMS
+from mfa_guard.loaders.terraform_scope import MAX_DEFINITION_DEPTH, MAX_ITEMS
 
 NAMES = {
     "m": {"b": {"on": True, "n": 2}, "a": {"on": False, "n": 1}},
@@ -99,12 +99,12 @@ def evaluate_locals(lines: list[str], name: str) -> Any:
 
 
 def test_local_chain_evaluated_once() -> None:
-    # Each value refers to the one before twice: 2**40 evaluations without
+    # Each value refers to the one before twice: 2**30 evaluations without
     # remembering the values, one each with it.
     lines = ["  a0 = 1"]
-    lines += [f"  a{n} = local.a{n - 1} + local.a{n - 1}" for n in range(1, 41)]
+    lines += [f"  a{n} = local.a{n - 1} + local.a{n - 1}" for n in range(1, 31)]
 
-    assert evaluate_locals(lines, "a40") == 2**40
+    assert evaluate_locals(lines, "a30") == 2**30
 
 
 def test_doubled_list_too_large() -> None:
@@ -129,3 +129,13 @@ def test_nested_loops_stop_at_budget() -> None:
     value = evaluate_locals(lines, "pairs")
 
     assert isinstance(value, Unresolved)
+
+
+def test_long_local_chain_unresolved() -> None:
+    # Deeper chains would exceed Python's recursion limit.
+    lines = ["  a0 = 1"] + [f"  a{n} = local.a{n - 1}" for n in range(1, 201)]
+
+    value = evaluate_locals(lines, "a200")
+
+    assert isinstance(value, Unresolved)
+    assert value.endswith(f"(defined through more than {MAX_DEFINITION_DEPTH} values)")
