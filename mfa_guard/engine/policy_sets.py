@@ -24,8 +24,9 @@ import itertools
 from collections.abc import Iterable, Sequence
 
 from mfa_guard.iam.managed import managed_policy
-from mfa_guard.log import get_logger
 from mfa_guard.model import (
+    Diagnostic,
+    DiagnosticKind,
     FnIfAssignment,
     PasswordPolicy,
     PolicyDocument,
@@ -35,14 +36,12 @@ from mfa_guard.model import (
 )
 from mfa_guard.records import field, record, replace
 
-logger = get_logger(__name__)
-
 ROOT_PATH = "/"
 
 # A principal whose members depend on more Fn::If conditions than this gets
-# one set with every variant in it, so at most 2**4 = 16 sets are built for
+# one set with every variant in it, so at most 2**6 = 64 sets are built for
 # one principal.
-MAX_SET_CONDITIONS = 4
+MAX_SET_CONDITIONS = 6
 
 
 @record
@@ -91,10 +90,15 @@ class PolicySet:
 
 @record(frozen=False)
 class SetIndex:
-    """The policy sets of one file or module, and the sets each document is in."""
+    """The policy sets of one file or module, and the sets each document is in.
+
+    `diagnostics` notes each user whose sets mix Fn::If variants, because
+    the variants depend on more than MAX_SET_CONDITIONS conditions.
+    """
 
     user_sets: list[PolicySet] = field(default_factory=list)
     by_document: dict[int, list[PolicySet]] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
 
     def containing(self, document: PolicyDocument) -> tuple[PolicySet, ...]:
         """Return the sets that contain `document`, or () when none does."""
@@ -118,6 +122,7 @@ class _Builder:
             if document.kind is PolicyKind.IDENTITY:
                 self.by_name.setdefault(document.name, []).append(document)
         self.principals = {principal.address: principal for principal in principals}
+        self.diagnostics: list[Diagnostic] = []
         self.password_policy = password_policy
 
     def own_members(
@@ -173,12 +178,14 @@ class _Builder:
         if not names:
             return [every_variant]
         if len(names) > MAX_SET_CONDITIONS:
-            logger.debug(
-                "the policies of %s depend on %d Fn::If conditions, more than %d,"
-                " so every variant is checked in one policy set",
-                describe_principal(principal),
-                len(names),
-                MAX_SET_CONDITIONS,
+            message = (
+                f"the policies of {describe_principal(principal)} depend on"
+                f" {len(names)} CloudFormation conditions ({', '.join(names)}), more"
+                f" than {MAX_SET_CONDITIONS}, so the Fn::If variants of each policy"
+                " were checked together, as if all were attached at once"
+            )
+            self.diagnostics.append(
+                Diagnostic(DiagnosticKind.UNRESOLVED, principal.span, message)
             )
             return [every_variant]
 
@@ -313,4 +320,5 @@ def build_policy_sets(
             for document in policy_set.documents:
                 if id(document) not in users_reached:
                     index.by_document.setdefault(id(document), []).append(policy_set)
+    index.diagnostics = list(dict.fromkeys(builder.diagnostics))
     return index

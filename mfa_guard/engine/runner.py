@@ -226,6 +226,7 @@ class Analyzer:
         all_diagnostics = list(diagnostics)
         documents = list(documents)
         sets = build_policy_sets(documents, principals, password_policy)
+        all_diagnostics.extend(sets.diagnostics)
         for document in documents:
             findings.update(self._analyze_document(document, sets.containing(document)))
             if document.unresolved:

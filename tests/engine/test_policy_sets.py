@@ -13,6 +13,7 @@ from mfa_guard.engine.policy_sets import (
 from mfa_guard.loaders.build import build_document
 from mfa_guard.loaders.cloudformation import load_cloudformation_yaml
 from mfa_guard.model import (
+    DiagnosticKind,
     FnIfAssignment,
     PolicyDocument,
     PolicyKind,
@@ -215,6 +216,13 @@ def test_condition_limit_keeps_every_variant():
     (policy_set,) = index.user_sets
     assert policy_set.assignment == ()
     assert len(policy_set.members) == 2 * len(names)
+    (diagnostic,) = index.diagnostics
+    assert diagnostic.kind is DiagnosticKind.UNRESOLVED
+    assert diagnostic.message == (
+        "the policies of user a depend on 7 CloudFormation conditions (C0, C1, C2,"
+        " C3, C4, C5, C6), more than 6, so the Fn::If variants of each policy were"
+        " checked together, as if all were attached at once"
+    )
 
 
 def test_describe_assignments_drops_free_condition():
