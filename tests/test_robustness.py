@@ -545,6 +545,17 @@ def test_timeout_of_a_year_accepted(tmp_path):
     assert json.loads(process.stdout)["summary"]["files"] == 1
 
 
+def run_python(code):
+    """Run `code` in a new interpreter from the repository and return the process."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def test_interrupt_while_parsing_command_line():
     # Ctrl-C can arrive before `main` has set up its handling.
     code = (
@@ -554,13 +565,7 @@ def test_interrupt_while_parsing_command_line():
         "cli.main = interrupted\n"
         "cli.run()\n"
     )
-    process = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=REPOSITORY,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    process = run_python(code)
 
     assert process.returncode == 130
     assert process.stderr == "mfa-guard: interrupted\n"
@@ -581,13 +586,7 @@ def test_interrupt_while_importing():
         "import runpy\n"
         "runpy.run_module('mfa_guard', run_name='__main__')\n"
     )
-    process = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=REPOSITORY,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    process = run_python(code)
 
     assert process.returncode == 130
     assert process.stderr == "mfa-guard: interrupted\n"

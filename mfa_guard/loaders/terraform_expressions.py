@@ -25,6 +25,7 @@ from mfa_guard.loaders.terraform_scope import (
     MAX_DEFINITION_DEPTH,
     MAX_ITEMS,
     MAX_ITERATIONS,
+    contains_unresolved,
 )
 
 # Re-exported: most loader modules import these from here.
@@ -306,7 +307,7 @@ class Evaluator:
         unresolved = [item for item in arguments if isinstance(item, Unresolved)]
         if unresolved and name != "concat":
             return unresolved[0]
-        if name == "jsonencode" and _contains_unresolved(arguments):
+        if name == "jsonencode" and contains_unresolved(arguments):
             return Unresolved(describe(node, source))
         try:
             result = function(*arguments)
@@ -316,16 +317,6 @@ class Evaluator:
         if isinstance(result, list | dict) and len(result) > MAX_ITEMS:
             return Unresolved(f"{describe(node, source)} (more than {MAX_ITEMS} items)")
         return result
-
-
-def _contains_unresolved(value: Any) -> bool:
-    if isinstance(value, Unresolved):
-        return True
-    if isinstance(value, dict):
-        return any(_contains_unresolved(item) for item in value.values())
-    if isinstance(value, list):
-        return any(_contains_unresolved(item) for item in value)
-    return False
 
 
 def _attribute_name(step: Node, source: SourceFile) -> str:

@@ -15,7 +15,7 @@ from mfa_guard.loaders.hcl_source import SourceFile
 from mfa_guard.loaders.positions import Unresolved
 from mfa_guard.loaders.terraform_blocks import unwrap
 from mfa_guard.loaders.terraform_operations import truth_value
-from mfa_guard.loaders.terraform_scope import MAX_ITEMS, describe
+from mfa_guard.loaders.terraform_scope import MAX_ITEMS, contains_unresolved, describe
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -49,7 +49,7 @@ def evaluate_for(evaluator: Evaluator, node: Node, source: SourceFile) -> Any:
         return _unresolved(node, source)
 
     rows = _for_rows(evaluator, form, names, pairs, source)
-    if rows is None or _has_unresolved(rows):
+    if rows is None or contains_unresolved(rows):
         return _unresolved(node, source)
     if form.type == "for_tuple_expr":
         return [row[0] for row in rows]
@@ -159,16 +159,6 @@ def _object_key(value: Any) -> str | None:
 def _is_call(node: Node, name: str, source: SourceFile) -> bool:
     core = unwrap(node)
     return core.type == "function_call" and source.node_text(core.children[0]) == name
-
-
-def _has_unresolved(value: Any) -> bool:
-    if isinstance(value, Unresolved):
-        return True
-    if isinstance(value, dict):
-        return any(_has_unresolved(item) for item in value.values())
-    if isinstance(value, list):
-        return any(_has_unresolved(item) for item in value)
-    return False
 
 
 def _unresolved(node: Node, source: SourceFile) -> Unresolved:

@@ -11,6 +11,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from mfa_guard.loaders.hcl_source import SourceFile
+from mfa_guard.loaders.positions import Unresolved
 from mfa_guard.loaders.terraform_blocks import Attribute
 from mfa_guard.records import field, record
 
@@ -58,6 +59,17 @@ def contains_unknown(value: Any) -> bool:
         return any(contains_unknown(item) for item in value.values())
     if isinstance(value, list):
         return any(contains_unknown(item) for item in value)
+    return False
+
+
+def contains_unresolved(value: Any) -> bool:
+    """Return True when `value` is, or holds at any depth, an Unresolved marker."""
+    if isinstance(value, Unresolved):
+        return True
+    if isinstance(value, dict):
+        return any(contains_unresolved(item) for item in value.values())
+    if isinstance(value, list):
+        return any(contains_unresolved(item) for item in value)
     return False
 
 
