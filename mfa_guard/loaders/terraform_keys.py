@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
 _DIRECTIVE_BODIES = frozenset({"template_directive", "template_if", "template_for"})
+# Limits of matching a written key's literal text against rendered keys.
+MAX_WILDCARDS = 2
+MAX_MATCHED_LENGTH = 256
 
 
 def align_keys(
@@ -114,13 +117,28 @@ class _Aligner:
 
 
 def _only_match(pieces: list[str], spare: list[str]) -> str | None:
-    """Return the only spare key the literal text of a written key matches."""
-    pattern = "".join(
-        re.escape(piece) if index % 2 == 0 else "(.*)"
-        for index, piece in enumerate(pieces)
-    )
-    compiled = re.compile(pattern, re.DOTALL)
-    matches = [key for key in spare if compiled.fullmatch(key)]
+    """Return the only spare key the literal text of a written key matches.
+
+    Interpolations next to each other match as one. A key with more than
+    MAX_WILDCARDS separate interpolations, or a spare key longer than
+    MAX_MATCHED_LENGTH, is not matched: the expression's time grows with the
+    key's length to the power of the number of wildcards.
+    """
+    parts: list[str] = []
+    for index, piece in enumerate(pieces):
+        if index % 2 == 0:
+            if piece:
+                parts.append(re.escape(piece))
+        elif not parts or parts[-1] != "(.*)":
+            parts.append("(.*)")
+    if parts.count("(.*)") > MAX_WILDCARDS:
+        return None
+    compiled = re.compile("".join(parts), re.DOTALL)
+    matches = [
+        key
+        for key in spare
+        if len(key) <= MAX_MATCHED_LENGTH and compiled.fullmatch(key)
+    ]
     return matches[0] if len(matches) == 1 else None
 
 
