@@ -235,9 +235,9 @@ def _conditions(
     entries = []
     for operator, tests in block.items():
         operator_pos = key_position(block, operator) or block_pos
-        if not is_known_operator(str(operator)) and not isinstance(
-            operator, Unresolved
-        ):
+        if isinstance(operator, Unresolved):
+            context.unresolved.append(str(operator))
+        elif not is_known_operator(str(operator)):
             context.problem(
                 f"invalid condition operator {operator!r}, which IAM rejects",
                 operator_pos,
@@ -250,6 +250,8 @@ def _conditions(
             continue
         for key, value in tests.items():
             key_pos = key_position(tests, key) or operator_pos
+            if isinstance(key, Unresolved):
+                context.unresolved.append(str(key))
             raw_values = tuple(value) if isinstance(value, list) else (value,)
             texts = []
             for item in raw_values:

@@ -118,3 +118,25 @@ def test_unknown_condition_operator_reported():
         == "invalid condition operator 'BoolIfExist', which IAM rejects"
     )
     assert (problems[0].span.line, problems[0].span.column) == (2, 17)
+
+
+def test_unresolved_condition_names_listed():
+    operator, key = Unresolved("local.op (unresolved)"), Unresolved("var.key")
+    value = {
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Action": "*",
+                "Resource": "*",
+                "Condition": {
+                    operator: {"aws:MultiFactorAuthPresent": "false"},
+                    "Bool": {key: "true"},
+                },
+            }
+        ]
+    }
+    document, problems = build_document(
+        value, path="main.tf", kind=PolicyKind.IDENTITY, fallback=(5, 3, 9, 4)
+    )
+    assert problems == []
+    assert document.unresolved == ("local.op (unresolved)", "var.key")
