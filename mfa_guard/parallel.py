@@ -216,9 +216,13 @@ def _unit_comments(unit: Unit) -> dict[str, list[InlineSuppression]]:
 
 def crash_reason(cause: str) -> str:
     """Return why a unit whose loading process died was not checked."""
+    from mfa_guard.loaders.terraform_evaluate import WORKER_MEMORY_LIMIT
+
     return (
         f"the process loading it died ({cause}); a crash of the Terraform"
-        " parser (tfparse) can cause this"
+        f" parser (tfparse), or its use of more than the"
+        f" {WORKER_MEMORY_LIMIT / 2**30:g} GiB a loading process may use, can"
+        " cause this"
     )
 
 
@@ -435,9 +439,10 @@ def _worker_main(
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    if not state.debug:
-        from mfa_guard.loaders.terraform_evaluate import quiet_native_errors
+    from mfa_guard.loaders.terraform_evaluate import limit_memory, quiet_native_errors
 
+    limit_memory()
+    if not state.debug:
         quiet_native_errors()
     if not _send(connection, ("ready",)):
         return

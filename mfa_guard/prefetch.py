@@ -265,8 +265,12 @@ def _child_main(unit: Unit, writer: int, debug: bool) -> None:
         import pickle
 
         import mfa_guard.loaders.terraform  # noqa: F401
-        from mfa_guard.loaders.terraform_evaluate import quiet_native_errors
+        from mfa_guard.loaders.terraform_evaluate import (
+            limit_memory,
+            quiet_native_errors,
+        )
 
+        limit_memory()
         if not debug:
             quiet_native_errors()
         warming.thread.join()

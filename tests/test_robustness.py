@@ -591,3 +591,39 @@ def test_interrupt_while_importing():
     assert process.returncode == 130
     assert process.stderr == "mfa-guard: interrupted\n"
     assert process.stdout == ""
+
+
+def test_memory_bomb_stopped(tmp_path):
+    # Each local doubles the one before: tfparse alone would allocate until
+    # the machine runs out. The loading process is capped and dies instead.
+    lines = ["locals {", '  s0 = "x"']
+    lines += [
+        f'  s{n} = "${{local.s{n - 1}}}${{local.s{n - 1}}}"' for n in range(1, 60)
+    ]
+    lines += ["}", 'resource "aws_iam_policy" "p" {', "  policy = local.s59", "}"]
+    module = tmp_path / "module"
+    module.mkdir()
+    (module / "main.tf").write_text("\n".join(lines) + "\n")
+
+    process = run_module(
+        "scan", module, "--format", "json", "--timeout", "100", tmp_path=tmp_path
+    )
+
+    assert process.returncode == 1
+    (finding,) = json.loads(process.stdout)["findings"]
+    assert (finding["rule_id"], finding["line"], finding["column"]) == ("MFA903", 1, 1)
+    assert "4 GiB a loading process may use" in finding["message"]
+
+
+def test_memory_limit_applies():
+    code = (
+        "from mfa_guard.loaders.terraform_evaluate import limit_memory\n"
+        "limit_memory(200 * 1024 * 1024)\n"
+        "try:\n"
+        "    data = bytearray(400 * 1024 * 1024)\n"
+        "except MemoryError:\n"
+        "    print('stopped')\n"
+    )
+    process = run_python(code)
+
+    assert process.stdout == "stopped\n"

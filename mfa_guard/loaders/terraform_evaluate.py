@@ -63,6 +63,32 @@ class Evaluation:
 _quiet_native_errors = False
 
 
+# Maximum memory, in bytes, of a process that loads Terraform. tfparse has
+# no limit of its own: a module of 59 locals that each double a string
+# made it allocate 9 GB within 30 seconds. Past the limit its Go runtime
+# ends the process, which the parent reports as a crash. A module of the
+# benchmark tree needs about 60 MB, and a 9 MB file of 17,000 policies,
+# near the default file size limit, 2.1 GB.
+WORKER_MEMORY_LIMIT = 4 * 1024 * 1024 * 1024
+
+
+def limit_memory(limit: int = WORKER_MEMORY_LIMIT) -> None:
+    """Cap the heap of this process at `limit` bytes, or lower where it is lower already.
+
+    Worker processes call this. RLIMIT_DATA counts the anonymous memory
+    that both Python and Go allocate, but not the mapped library files.
+    """
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    wanted = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
+    if soft == resource.RLIM_INFINITY or soft > wanted:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_DATA, (wanted, hard))
+
+
 def quiet_native_errors() -> None:
     """Discard what tfparse's Go code writes to stderr, from now on, in this process.
 
