@@ -16,7 +16,8 @@ For these, it reports the top-level block and blanks it out of the text
 tfparse reads, so the file's other blocks are still checked:
 
 - a `dynamic` block whose `for_each` is a string, number or bool
-  ("value is not a collection" panic);
+  ("value is not a collection" panic). In a child module it is evaluated
+  with each call's arguments, as tfparse evaluates it;
 - a `file()` or `templatefile()` of a named pipe or a device (endless read).
 
 On a resource, data source or module, a scalar `for_each` makes tfparse
@@ -121,34 +122,50 @@ def find_unsafe_files(
                 pos, message = found
                 unsafe[source.name] = (pos, f"{message}; the file was left out")
 
-    for module in tree.files():
-        overrides = var_definitions if module.relative == "." else {}
-        kept = [
+    kept = {
+        module.relative: [
             block
             for name, blocks in module.blocks.items()
             if name not in unsafe
             for block in blocks
         ]
-        evaluator = Evaluator(_static_scope(module, overrides, kept))
-        # A caller, or `-var` for a root module, may set a variable to another
-        # value than its default. A folder scanned as a root module may also
-        # be another module's child. So a block is reported as invalid only
-        # when its `for_each` or `count` is invalid whatever sets a variable
-        # without a `.tfvars` value. tfparse drops a block whose default is
-        # scalar, and `terraform_dropped` reports that as not checked.
-        block_evaluator = Evaluator(
-            _static_scope(module, overrides, kept, defaults=False)
+        for module in tree.files()
+    }
+    defaults = {
+        module.relative: Evaluator(
+            _static_scope(
+                module,
+                var_definitions if module.relative == "." else {},
+                kept[module.relative],
+            )
         )
-        context = PrimitiveContext.of_blocks(kept)
-        bases = [tree.root, module.directory]
+        for module in tree.files()
+    }
+    for module in tree.files():
+        checks = _Checks(
+            _crash_evaluators(tree, module, kept[module.relative], defaults),
+            # A caller, or `-var` for a root module, may set a variable to
+            # another value than its default, and a folder scanned as a root
+            # module may be another module's child. So a block is reported
+            # as invalid only when it is invalid whatever sets a variable
+            # without a `.tfvars` value.
+            Evaluator(
+                _static_scope(
+                    module,
+                    var_definitions if module.relative == "." else {},
+                    kept[module.relative],
+                    defaults=False,
+                )
+            ),
+            PrimitiveContext.of_blocks(kept[module.relative]),
+            [tree.root, module.directory],
+        )
         for name, blocks in module.blocks.items():
             if name in unsafe:
                 continue
             invalid: list[Diagnostic] = []
             hidden: list[Block] = []
-            problem = _first_problem(
-                blocks, (evaluator, block_evaluator), context, bases, (invalid, hidden)
-            )
+            problem = _first_problem(blocks, checks, (invalid, hidden))
             if problem is not None:
                 unsafe[name] = problem
                 continue
@@ -161,22 +178,72 @@ def find_unsafe_files(
     return guards
 
 
+@record(frozen=False)
+class _Checks:
+    """What the checks of one module's blocks evaluate with.
+
+    `crash_evaluators` give the values tfparse will use: one per call of a
+    child module, with the caller's arguments, or one with the defaults.
+    `block_evaluator` reads no variable default, and `bases` are the
+    directories relative file names are looked up in.
+    """
+
+    crash_evaluators: list[Evaluator]
+    block_evaluator: Evaluator
+    context: PrimitiveContext
+    bases: list[Path]
+
+
+# Arguments of a module call that are not input variables of the module.
+_META_ARGUMENTS = frozenset(
+    {"source", "version", "count", "for_each", "providers", "depends_on"}
+)
+
+
+def _crash_evaluators(
+    tree: ModuleTree,
+    module: ModuleFiles,
+    blocks: list[Block],
+    defaults: dict[str, Evaluator],
+) -> list[Evaluator]:
+    """Return one evaluator per call of `module`, with the caller's arguments.
+
+    The root module, or a module no call reaches, gets its defaults alone.
+    An argument is evaluated in the caller's module, from its defaults.
+    """
+    calls = tree.callers_of(module.relative) if module.relative != "." else []
+    evaluators = []
+    for call in calls:
+        caller = defaults.get(call.caller)
+        if caller is None:
+            continue
+        arguments = {
+            # No attribute: the child's evaluator must not evaluate the
+            # caller's expression in the child's scope.
+            name: Definition(_argument_value(attribute, caller), None)
+            for name, attribute in call.block.attributes.items()
+            if name not in _META_ARGUMENTS
+        }
+        evaluators.append(Evaluator(_static_scope(module, arguments, blocks)))
+    return evaluators or [defaults[module.relative]]
+
+
+def _argument_value(attribute: Attribute, caller: Evaluator) -> Any:
+    value = _expansion_value(attribute, caller)
+    return Unresolved("(unknown argument)") if value is UNKNOWN else value
+
+
 def _first_problem(
     blocks: list[Block],
-    evaluators: tuple[Evaluator, Evaluator],
-    context: PrimitiveContext,
-    bases: list[Path],
+    checks: _Checks,
     found: tuple[list[Diagnostic], list[Block]],
 ) -> Problem | None:
     """Return the first reason to leave the file of `blocks` out, if any.
 
     Adds, as it goes, each block Terraform rejects to the diagnostics of
-    `found`, and each block that would crash tfparse to its blocks too. The
-    second of `evaluators` decides what Terraform rejects, and the first
-    what crashes tfparse.
+    `found`, and each block that would crash tfparse to its blocks too.
     """
     invalid, hidden = found
-    evaluator, block_evaluator = evaluators
     invalid_types = invalid_type_constraints(blocks)
     if invalid_types:
         return invalid_types[0]
@@ -185,26 +252,62 @@ def _first_problem(
         problem = self_reference(block, edges)
         if problem is not None:
             return problem
-        lost = f"so {_describe(block)} was not checked"
-        crash = _scalar_for_each(_dynamic_blocks(block), evaluator, context, lost)
-        if crash is None:
-            crash = special_file(block, evaluator, bases)
-            if crash is not None:
-                crash = crash[0], f"{crash[1]}, {lost}"
-        counted = _counted(block)
-        rejected = crash or (
-            _both_expansions(counted)
-            or _scalar_for_each(
-                counted, block_evaluator, context, "so the block was not checked"
-            )
-            or _invalid_count(counted, block_evaluator)
-        )
+        crash = _crash(block, checks)
         if crash is not None:
             hidden.append(block)
+            invalid.append(crash)
+            continue
+        counted = _counted(block)
+        rejected = (
+            _both_expansions(counted)
+            or _scalar_for_each(
+                counted,
+                checks.block_evaluator,
+                checks.context,
+                "so the block was not checked",
+            )
+            or _invalid_count(counted, checks.block_evaluator)
+        )
         if rejected is not None:
             span = SourceSpan(block.source.path, *rejected[0])
             invalid.append(Diagnostic(DiagnosticKind.PARSE_ERROR, span, rejected[1]))
     return None
+
+
+def _crash(block: Block, checks: _Checks) -> Diagnostic | None:
+    """Report `block` if tfparse would crash on it with the values of any call.
+
+    A scalar `for_each` that comes from a variable's value, not from the
+    module's own text, is reported as not checked (info), because another
+    value of the variable may be valid.
+    """
+    lost = f"so {_describe(block)} was not checked"
+    dynamic = _dynamic_blocks(block)
+    for evaluator in checks.crash_evaluators:
+        found = _scalar_for_each(dynamic, evaluator, checks.context, lost)
+        if found is not None:
+            pos, message = found
+            span = SourceSpan(block.source.path, *pos)
+            fixed = _scalar_for_each(
+                dynamic, checks.block_evaluator, checks.context, lost
+            )
+            if fixed is not None:
+                return Diagnostic(DiagnosticKind.PARSE_ERROR, span, message)
+            message = message.replace("invalid for_each in", "the for_each of", 1)
+            message = message.replace("Terraform rejects this", _VARIABLE_CRASH)
+            return Diagnostic(DiagnosticKind.UNRESOLVED, span, message)
+        found = special_file(block, evaluator, checks.bases)
+        if found is not None:
+            pos, reason = found
+            span = SourceSpan(block.source.path, *pos)
+            return Diagnostic(DiagnosticKind.PARSE_ERROR, span, f"{reason}, {lost}")
+    return None
+
+
+_VARIABLE_CRASH = (
+    "with the values its variables get here, the Terraform evaluator (tfparse)"
+    " would crash on it"
+)
 
 
 def _blank_blocks(blocks: list[Block]) -> str:

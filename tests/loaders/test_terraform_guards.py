@@ -422,6 +422,50 @@ def test_scalar_default_not_invalid(tmp_path: Path) -> None:
     ]
 
 
+CHILD_DYNAMIC = (
+    'variable "extra" {\n  default = []\n}\n'
+    'data "aws_iam_policy_document" "d" {\n'
+    '  dynamic "statement" {\n    for_each = var.extra\n'
+    '    content {\n      actions = ["s3:GetObject"]\n    }\n  }\n}\n'
+)
+
+
+def test_caller_scalar_for_dynamic_block(tmp_path: Path) -> None:
+    # The default is a list, but the caller's string would crash tfparse.
+    output = load_isolated(
+        tmp_path,
+        {
+            "main.tf": 'module "a" {\n  source = "./child"\n  extra  = "none"\n}\n'
+            + POLICY,
+            "child/iam.tf": CHILD_DYNAMIC,
+        },
+    )
+
+    assert output["documents"] == ["aws_iam_policy.ok"]
+    (diagnostic,) = output["diagnostics"]
+    assert diagnostic[:4] == ["unresolved-policy", "iam.tf", 6, 5]
+    assert diagnostic[4] == (
+        'the for_each of dynamic "statement": a string is not a collection; with'
+        " the values its variables get here, the Terraform evaluator (tfparse)"
+        ' would crash on it, so data "aws_iam_policy_document" "d" was not checked'
+    )
+
+
+def test_caller_list_for_dynamic_block(tmp_path: Path) -> None:
+    # The default is a string, but the caller passes a list, which is valid.
+    child = CHILD_DYNAMIC.replace("default = []", 'default = "none"')
+    output = load_isolated(
+        tmp_path,
+        {
+            "main.tf": 'module "a" {\n  source = "./child"\n  extra  = ["x"]\n}\n'
+            + POLICY,
+            "child/iam.tf": child,
+        },
+    )
+
+    assert output["diagnostics"] == []
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
 def test_file_of_named_pipe(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "policy.json")
@@ -444,6 +488,27 @@ def test_file_of_named_pipe(tmp_path: Path) -> None:
             'so resource "aws_iam_policy" "p" was not checked',
         ]
     ]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_named_pipe_from_caller(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe")
+    output = load_isolated(
+        tmp_path,
+        {
+            "main.tf": 'module "a" {\n  source = "./child"\n  name   = "pipe"\n}\n'
+            + POLICY,
+            "child/iam.tf": 'variable "name" {\n  default = "ok.json"\n}\n'
+            'resource "aws_iam_policy" "p" {\n  policy = file(var.name)\n}\n',
+        },
+    )
+
+    assert output["documents"] == ["aws_iam_policy.ok"]
+    assert [d[:4] for d in output["diagnostics"]] == [["parse-error", "iam.tf", 5, 3]]
+    assert output["diagnostics"][0][4] == (
+        '"pipe" is not a regular file; reading it would block, so resource'
+        ' "aws_iam_policy" "p" was not checked'
+    )
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
