@@ -5,9 +5,10 @@ evaluate. tfparse 0.6.22 also sets every reference inside `jsonencode(...)`
 to null as soon as one of them is unknown. For those parts the loader
 evaluates the expression from the syntax tree: literals, templates,
 `var.<name>` from variable values, `local.<name>` from tfparse's locals,
-`path.module`, the functions in `terraform_functions`, the operators in
-`terraform_operations` and the `for` expressions in `terraform_for`.
-Anything else becomes an `Unresolved` marker describing the expression.
+`path.module`, `path.root`, the functions in `terraform_functions`, the
+operators in `terraform_operations` and the `for` expressions in
+`terraform_for`. Anything else becomes an `Unresolved` marker describing
+the expression.
 """
 
 from __future__ import annotations
@@ -231,6 +232,8 @@ class Evaluator:
             # directory, so path.module is the module's path from there.
             if name == "module" and len(steps) == 1:
                 return self.scope.path_module, 1
+            if name == "root" and len(steps) == 1:
+                return ".", 1
             return None
         value = self._variable(name) if root == "var" else self._local(name)
         return value, 1

@@ -101,6 +101,48 @@ def _join(separator: Any, *lists: Any) -> str:
     return text
 
 
+def _format(spec: Any, *arguments: Any) -> str:
+    """Apply the `%s`, `%d`, `%v` and `%%` verbs of Terraform's format().
+
+    Any other verb, a flag or a width raises ValueError, so the call stays
+    unresolved rather than get a guessed value.
+    """
+    if not isinstance(spec, str):
+        raise ValueError(f"format expects a string, got {spec!r}")
+    pieces = []
+    remaining = list(arguments)
+    index = 0
+    while index < len(spec):
+        char = spec[index]
+        if char != "%":
+            pieces.append(char)
+            index += 1
+            continue
+        verb = spec[index + 1 : index + 2]
+        index += 2
+        if verb == "%":
+            pieces.append("%")
+            continue
+        if verb not in ("s", "d", "v") or not remaining:
+            raise ValueError(f"format verb %{verb} is not computed here")
+        pieces.append(_format_value(verb, remaining.pop(0)))
+    if remaining:
+        raise ValueError("format has more arguments than verbs")
+    return "".join(pieces)
+
+
+def _format_value(verb: str, value: Any) -> str:
+    if isinstance(value, bool):
+        if verb == "d":
+            raise ValueError("format %d expects a number")
+        return "true" if value else "false"
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        return str(int(value))
+    if isinstance(value, str) and verb != "d":
+        return value
+    raise ValueError(f"format %{verb} cannot show {value!r}")
+
+
 def _split(separator: Any, text: Any) -> list[str]:
     if not isinstance(separator, str) or not isinstance(text, str) or not separator:
         raise ValueError(f"split expects two strings, got {separator!r} and {text!r}")
@@ -151,6 +193,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "concat": _concat,
     "distinct": _distinct,
     "flatten": _flatten,
+    "format": _format,
     "join": _join,
     "jsonencode": _jsonencode,
     "keys": _keys,

@@ -512,6 +512,24 @@ def test_named_pipe_from_caller(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+@pytest.mark.parametrize(
+    "name", ['"${path.root}/pipe"', 'format("%s", "pipe")', '"${path.module}/pipe"']
+)
+def test_named_pipe_computed_name(tmp_path: Path, name: str) -> None:
+    os.mkfifo(tmp_path / "pipe")
+    output = load_isolated(
+        tmp_path,
+        {
+            "main.tf": f'resource "aws_iam_policy" "p" {{\n  policy = file({name})\n}}\n'
+            + POLICY
+        },
+    )
+
+    assert output["documents"] == ["aws_iam_policy.ok"]
+    assert [d[:4] for d in output["diagnostics"]] == [["parse-error", "main.tf", 2, 3]]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
 def test_terraform_file_named_pipe(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "pipe.tf")
     output = load_isolated(tmp_path, {"ok.tf": POLICY})

@@ -92,6 +92,8 @@ def test_undeclared_variable_unresolved(tmp_path: Path) -> None:
         ("toset", (["b", "a", "b"],), ["a", "b"]),
         ("merge", ({"a": 1}, {"b": 2}), {"a": 1, "b": 2}),
         ("jsonencode", ({"b": 1, "a": [True]},), '{"a":[true],"b":1}'),
+        ("format", ("%s/%d%%", "pipe", 2.0), "pipe/2%"),
+        ("format", ("%v-%s", True, "x"), "true-x"),
     ],
 )
 def test_fallback_functions(
@@ -103,6 +105,15 @@ def test_fallback_functions(
 def test_fallback_function_invalid_argument() -> None:
     with pytest.raises(ValueError, match="concat expects lists"):
         FUNCTIONS["concat"]("a")
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [("%5s", "x"), ("%q", "x"), ("%s",), ("%s", "a", "b"), ("%d", "x"), ("%s", [1])],
+)
+def test_format_not_computed(arguments: tuple[object, ...]) -> None:
+    with pytest.raises(ValueError):
+        FUNCTIONS["format"](*arguments)
 
 
 # Policies defined away from the resource
