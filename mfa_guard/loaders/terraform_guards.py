@@ -477,7 +477,9 @@ def _is_negative(value: Any) -> bool:
 
 
 def _describe(block: Block) -> str:
-    """Name a block as written, such as `resource "aws_iam_policy" "p"`."""
+    """Name a block as written, such as `resource "aws_iam_policy" "p"` or "the locals block"."""
+    if not block.labels:
+        return f"the {block.type} block"
     labels = " ".join(f'"{label}"' for label in block.labels)
     return f"{block.type} {labels}"
 
