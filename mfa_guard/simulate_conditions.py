@@ -29,7 +29,10 @@ def parse_conditions(pairs: Sequence[str]) -> dict[str, bool]:
                 f"invalid --condition {pair!r}: expected NAME=true or NAME=false,"
                 " such as IsProduction=false"
             )
-        chosen[name.strip()] = flag
+        name = name.strip()
+        if chosen.get(name, flag) != flag:
+            raise UsageError(f"--condition {name} is given both true and false")
+        chosen[name] = flag
     return chosen
 
 

@@ -95,3 +95,12 @@ def test_invalid_condition(capsys, template, value):
         f"mfa-guard: error: invalid --condition {value!r}: expected NAME=true or"
         " NAME=false, such as IsProduction=false\n"
     )
+
+
+def test_condition_given_twice(capsys, template):
+    code, _, err = simulate(
+        capsys, template, "--condition", "IsProd=false", "--condition", "IsProd=true"
+    )
+
+    assert code == 2
+    assert err == "mfa-guard: error: --condition IsProd is given both true and false\n"
