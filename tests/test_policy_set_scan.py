@@ -330,6 +330,9 @@ LOCKOUT_IN_PROD = (
 # with UseMfa=false lack the deny.
 DENY_ONLY_WITH_MFA = """\
 AWSTemplateFormatVersion: "2010-09-09"
+Conditions:
+  UseMfa: !Equals [!Ref "AWS::Region", "eu-west-1"]
+  IsProd: !Equals [!Ref "AWS::AccountId", "111111111111"]
 Resources:
   Erin:
     Type: AWS::IAM::User
@@ -397,7 +400,7 @@ def test_fn_if_branches_never_mixed(tmp_path, run_scan):
 def test_fn_if_user_finding_merged(tmp_path, run_scan):
     root = write_template(tmp_path, DENY_ONLY_WITH_MFA)
     result = run_scan(root, "--no-cache")
-    assert located(result, root) == [("console-user-not-covered", "users.yaml", 3, 3)]
+    assert located(result, root) == [("console-user-not-covered", "users.yaml", 6, 3)]
     assert result.findings[0]["message"] == (
         "IAM user erin has a console password, but no policy that reaches it"
         " directly or through its groups denies requests without MFA, so the"

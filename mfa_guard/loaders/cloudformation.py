@@ -509,6 +509,43 @@ def _condition_names(value: Any, names: dict[str, None]) -> None:
             _condition_names(child, names)
 
 
+def _undefined_conditions(
+    sources: list[_PolicySource], defined: set[str], path: str
+) -> list[Diagnostic]:
+    """Report each Fn::If condition of a policy that the template does not define."""
+    found: dict[str, Pos] = {}
+    for source in sources:
+        for name in source.fixed:
+            found.setdefault(name, source.pos)
+        _condition_positions(source.value, source.pos, found)
+    diagnostics = []
+    for name, pos in found.items():
+        if name in defined:
+            continue
+        message = (
+            f"Fn::If names condition {name!r}, which the template's Conditions"
+            " section does not define; CloudFormation rejects this template"
+        )
+        span = SourceSpan(path, *pos)
+        diagnostics.append(Diagnostic(DiagnosticKind.PARSE_ERROR, span, message))
+    return diagnostics
+
+
+def _condition_positions(value: Any, pos: Pos, found: dict[str, Pos]) -> None:
+    """Add the first position of each Fn::If condition used in `value` to `found`."""
+    pending = [(value, pos)]
+    while pending:
+        item, where = pending.pop()
+        where = position_of(item) or where
+        if isinstance(item, dict):
+            arguments = _if_arguments(item)
+            if arguments is not None:
+                found.setdefault(arguments[0], where)
+            pending.extend((child, where) for child in reversed(list(item.values())))
+        elif isinstance(item, list):
+            pending.extend((child, where) for child in reversed(item))
+
+
 def _assignments(value: Any, fixed: Mapping[str, bool]) -> list[dict[str, bool]]:
     """Return every combination of the Fn::If conditions in `value`, up to the cap."""
     names: dict[str, None] = {}
@@ -761,6 +798,9 @@ def load_template(value: Any, path: str) -> LoadResult:
     result = LoadResult()
     for source in sources:
         result.extend(_load_source(source, parameters, path))
+    conditions = value.get("Conditions")
+    defined = set(conditions) if isinstance(conditions, dict) else set()
+    result.diagnostics.extend(_undefined_conditions(sources, defined, path))
 
     def resolve(item: Any) -> Any:
         return _Resolver(parameters, {}).resolve(item)

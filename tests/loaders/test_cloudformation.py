@@ -606,3 +606,35 @@ def test_duplicate_effect_reported() -> None:
         == "duplicate key 'Effect' (first at line 8): only the last value is used"
     )
     assert (diagnostic.span.line, diagnostic.span.column) == (10, 13)
+
+
+UNDEFINED_CONDITION = """\
+  Policy:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      PolicyDocument:
+        Statement:
+          - Effect: Allow
+            Action: !If [IsProd, "iam:ChangePassword", "s3:ListBucket"]
+            Resource: "*"
+"""
+
+
+def test_undefined_condition_reported() -> None:
+    result = load_resources(UNDEFINED_CONDITION)
+
+    (diagnostic,) = result.diagnostics
+    assert diagnostic.kind is DiagnosticKind.PARSE_ERROR
+    assert (diagnostic.span.line, diagnostic.span.column) == (9, 21)
+    assert diagnostic.message == (
+        "Fn::If names condition 'IsProd', which the template's Conditions section"
+        " does not define; CloudFormation rejects this template"
+    )
+
+
+def test_defined_condition_not_reported() -> None:
+    conditions = 'Conditions:\n  IsProd: !Equals [!Ref "AWS::Region", "us-east-1"]\n'
+    text = HEADER.replace("Resources:\n", conditions + "Resources:\n")
+    result = load_cloudformation_yaml(text + UNDEFINED_CONDITION, "template.yaml")
+
+    assert result.diagnostics == []
