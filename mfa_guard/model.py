@@ -230,6 +230,8 @@ class Principal:
     attached policies that the module or template does not define.
     `unresolved` lists what could not be resolved, such as a group that is not
     declared, so a policy set built from the principal may be incomplete.
+    `conditions` is the CloudFormation template's Conditions section as
+    canonical JSON (see `cfn_conditions`), or "".
     """
 
     kind: PrincipalKind
@@ -242,6 +244,7 @@ class Principal:
     managed_policy_arns: tuple[str, ...] = ()
     login_profile: LoginProfile | None = None
     unresolved: tuple[str, ...] = ()
+    conditions: str = ""
 
     @property
     def label(self) -> str:

@@ -408,3 +408,47 @@ def test_fn_if_user_finding_merged(tmp_path, run_scan):
         " UseMfa=false, policies that reach the user: Erin.Policies[0] attached"
         " to user erin"
     )
+
+
+# NotProd is defined as the negation of IsProd, so the s3:GetObject branch,
+# which needs both false, is never deployed, and neither is its lockout.
+NEGATED_CONDITIONS = USER_IN_GROUP.replace(
+    "Resources:\n", "  NotProd: !Not [Condition: IsProd]\nResources:\n"
+) + (
+    """\
+  ForceMfa:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      Groups: [!Ref Engineers]
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Sid: DenyAllExceptListedIfNoMFA
+            Effect: Deny
+            NotAction: [iam:ChangePassword, iam:GetAccountPasswordPolicy, iam:CreateVirtualMFADevice, iam:EnableMFADevice, iam:GetUser, iam:ListMFADevices, iam:ListVirtualMFADevices, iam:ResyncMFADevice, sts:GetSessionToken]
+            Resource: "*"
+            Condition:
+              BoolIfExists:
+                aws:MultiFactorAuthPresent: "false"
+          - Sid: SelfService
+            Effect: Allow
+            Action: !If
+              - IsProd
+              - [iam:ChangePassword, iam:GetAccountPasswordPolicy]
+              - !If [NotProd, [iam:ChangePassword, iam:GetAccountPasswordPolicy], s3:GetObject]
+            Resource: "*"
+"""
+)
+
+
+def test_impossible_condition_values_not_checked(tmp_path, run_scan):
+    # The enrollment actions lack an Allow in every branch, which is still
+    # reported; the password actions lack one only in the impossible branch.
+    root = write_template(tmp_path, NEGATED_CONDITIONS)
+    result = run_scan(root, "--no-cache")
+    assert located(result, root) == [("exemption-not-allowed", "users.yaml", 22, 13)]
+    message = result.findings[0]["message"]
+    assert message.startswith(
+        'statement "DenyAllExceptListedIfNoMFA" exempts iam:CreateVirtualMFADevice,'
+    )
+    assert "IsProd=false, NotProd=false" not in message

@@ -23,6 +23,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 
+from mfa_guard.cfn_conditions import possible
 from mfa_guard.iam.managed import managed_policy
 from mfa_guard.model import (
     Diagnostic,
@@ -195,13 +196,16 @@ class _Builder:
         sets = []
         for values in itertools.product((True, False), repeat=len(names)):
             assignment = tuple(zip(names, values, strict=True))
+            if not possible(dict(assignment), principal.conditions):
+                continue
             members = tuple(
                 member
                 for member in every_variant.members
                 if built_for(member.document, assignment)
             )
             sets.append(replace(every_variant, members=members, assignment=assignment))
-        return sets
+        # Conditions that contradict each other in every combination.
+        return sets or [every_variant]
 
 
 def _condition_names(members: Iterable[SetMember]) -> list[str]:

@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from mfa_guard.cfn_conditions import definitions_text, possible
 from mfa_guard.loaders.base import LoadResult
 from mfa_guard.loaders.build import build_document, is_template
 from mfa_guard.loaders.cloudformation_principals import template_principals
@@ -546,14 +547,23 @@ def _condition_positions(value: Any, pos: Pos, found: dict[str, Pos]) -> None:
             pending.extend((child, where) for child in reversed(item))
 
 
-def _assignments(value: Any, fixed: Mapping[str, bool]) -> list[dict[str, bool]]:
-    """Return every combination of the Fn::If conditions in `value`, up to the cap."""
+def _assignments(
+    value: Any, fixed: Mapping[str, bool], conditions: str = ""
+) -> list[dict[str, bool]]:
+    """Return each possible combination of the Fn::If conditions in `value`, up to the cap.
+
+    `conditions` is the template's Conditions section as `definitions_text`
+    gives it; a combination its definitions rule out is left out.
+    """
     names: dict[str, None] = {}
     _condition_names(value, names)
     free = [name for name in names if name not in fixed]
     free = free[: max(0, MAX_CONDITIONS - len(fixed))]
     choices = itertools.product((True, False), repeat=len(free))
-    return [{**fixed, **dict(zip(free, choice, strict=True))} for choice in choices]
+    combinations = [
+        {**fixed, **dict(zip(free, choice, strict=True))} for choice in choices
+    ]
+    return [item for item in combinations if possible(item, conditions)]
 
 
 def _variant_label(assignment: Mapping[str, bool]) -> str | None:
@@ -578,11 +588,11 @@ class _Variant:
 
 
 def _resolved_variants(
-    source: _PolicySource, parameters: Mapping[str, Any]
+    source: _PolicySource, parameters: Mapping[str, Any], conditions: str
 ) -> list[_Variant]:
-    """Resolve `source` once per Fn::If combination, merging equal results."""
+    """Resolve `source` once per possible Fn::If combination, merging equal results."""
     results: list[tuple[list[dict[str, bool]], Any]] = []
-    for assignment in _assignments(source.value, source.fixed):
+    for assignment in _assignments(source.value, source.fixed, conditions):
         resolved = _Resolver(parameters, assignment).resolve(source.value)
         for matching, earlier in results:
             if resolved == earlier:
@@ -591,6 +601,9 @@ def _resolved_variants(
         else:
             results.append(([assignment], resolved))
 
+    if not results:
+        # The conditions that lead to this policy can never hold together.
+        return []
     if len(results) == 1:
         # Every combination gave the same value, so no condition matters.
         fixed = tuple(source.fixed.items())
@@ -765,10 +778,10 @@ def _build_variant(
 
 
 def _load_source(
-    source: _PolicySource, parameters: Mapping[str, Any], path: str
+    source: _PolicySource, parameters: Mapping[str, Any], path: str, conditions: str
 ) -> LoadResult:
     result = LoadResult()
-    for variant in _resolved_variants(source, parameters):
+    for variant in _resolved_variants(source, parameters, conditions):
         if variant.value is _NO_VALUE:
             continue
         document, diagnostics = _build_variant(
@@ -795,17 +808,21 @@ def load_template(value: Any, path: str) -> LoadResult:
     if not isinstance(parameters, dict):
         parameters = {}
     sources = _policy_sources(value)
+    conditions = value.get("Conditions")
+    text = definitions_text(conditions)
     result = LoadResult()
     for source in sources:
-        result.extend(_load_source(source, parameters, path))
-    conditions = value.get("Conditions")
+        result.extend(_load_source(source, parameters, path, text))
     defined = set(conditions) if isinstance(conditions, dict) else set()
     result.diagnostics.extend(_undefined_conditions(sources, defined, path))
 
     def resolve(item: Any) -> Any:
         return _Resolver(parameters, {}).resolve(item)
 
-    result.principals = template_principals(value, result.documents, path, resolve)
+    result.principals = [
+        replace(principal, conditions=text)
+        for principal in template_principals(value, result.documents, path, resolve)
+    ]
     if not sources and not result.principals:
         return LoadResult(
             relevant=False, note="CloudFormation template without IAM policies"
