@@ -32,7 +32,7 @@ DEFINITIONS = definitions_text(
         ({"Undeclared": False, "IsProd": True}, True),
     ],
 )
-def test_possible(assignment: dict[str, bool], expected: bool) -> None:
+def test_possible_combinations(assignment: dict[str, bool], expected: bool) -> None:
     assert possible(assignment, DEFINITIONS) is expected
 
 
