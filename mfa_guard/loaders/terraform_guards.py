@@ -122,7 +122,7 @@ def find_unsafe_files(
                 pos, message = found
                 unsafe[source.name] = (pos, f"{message}; the file was left out")
 
-    kept = {
+    usable = {
         module.relative: [
             block
             for name, blocks in module.blocks.items()
@@ -131,19 +131,20 @@ def find_unsafe_files(
         ]
         for module in tree.files()
     }
+    overrides = {
+        module.relative: var_definitions if module.relative == "." else {}
+        for module in tree.files()
+    }
     defaults = {
         module.relative: Evaluator(
-            _static_scope(
-                module,
-                var_definitions if module.relative == "." else {},
-                kept[module.relative],
-            )
+            _static_scope(module, overrides[module.relative], usable[module.relative])
         )
         for module in tree.files()
     }
     for module in tree.files():
+        blocks_used = usable[module.relative]
         checks = _Checks(
-            _crash_evaluators(tree, module, kept[module.relative], defaults),
+            _crash_evaluators(tree, module, blocks_used, defaults),
             # A caller, or `-var` for a root module, may set a variable to
             # another value than its default, and a folder scanned as a root
             # module may be another module's child. So a block is reported
@@ -151,13 +152,10 @@ def find_unsafe_files(
             # without a `.tfvars` value.
             Evaluator(
                 _static_scope(
-                    module,
-                    var_definitions if module.relative == "." else {},
-                    kept[module.relative],
-                    defaults=False,
+                    module, overrides[module.relative], blocks_used, defaults=False
                 )
             ),
-            PrimitiveContext.of_blocks(kept[module.relative]),
+            PrimitiveContext.of_blocks(blocks_used),
             [tree.root, module.directory],
         )
         for name, blocks in module.blocks.items():
@@ -180,7 +178,7 @@ def find_unsafe_files(
 
 @record(frozen=False)
 class _Checks:
-    """What the checks of one module's blocks evaluate with.
+    """The evaluators, type context and folders that one module's checks use.
 
     `crash_evaluators` give the values tfparse will use: one per call of a
     child module, with the caller's arguments, or one with the defaults.
@@ -260,12 +258,7 @@ def _first_problem(
         counted = _counted(block)
         rejected = (
             _both_expansions(counted)
-            or _scalar_for_each(
-                counted,
-                checks.block_evaluator,
-                checks.context,
-                "so the block was not checked",
-            )
+            or _dropped_for_each(counted, checks)
             or _invalid_count(counted, checks.block_evaluator)
         )
         if rejected is not None:
@@ -284,30 +277,24 @@ def _crash(block: Block, checks: _Checks) -> Diagnostic | None:
     lost = f"so {_describe(block)} was not checked"
     dynamic = _dynamic_blocks(block)
     for evaluator in checks.crash_evaluators:
-        found = _scalar_for_each(dynamic, evaluator, checks.context, lost)
-        if found is not None:
-            pos, message = found
-            span = SourceSpan(block.source.path, *pos)
-            fixed = _scalar_for_each(
-                dynamic, checks.block_evaluator, checks.context, lost
-            )
-            if fixed is not None:
+        scalar = _scalar_for_each(dynamic, evaluator, checks.context)
+        if scalar is not None:
+            attribute, found = scalar
+            span = SourceSpan(block.source.path, *attribute.span)
+            if _scalar_for_each(dynamic, checks.block_evaluator, checks.context):
+                message = f"invalid for_each in {found}; Terraform rejects this, {lost}"
                 return Diagnostic(DiagnosticKind.PARSE_ERROR, span, message)
-            message = message.replace("invalid for_each in", "the for_each of", 1)
-            message = message.replace("Terraform rejects this", _VARIABLE_CRASH)
+            message = (
+                f"the for_each of {found}; with the values its variables get here, the"
+                f" Terraform evaluator (tfparse) would crash on it, {lost}"
+            )
             return Diagnostic(DiagnosticKind.UNRESOLVED, span, message)
-        found = special_file(block, evaluator, checks.bases)
-        if found is not None:
-            pos, reason = found
+        special = special_file(block, evaluator, checks.bases)
+        if special is not None:
+            pos, reason = special
             span = SourceSpan(block.source.path, *pos)
             return Diagnostic(DiagnosticKind.PARSE_ERROR, span, f"{reason}, {lost}")
     return None
-
-
-_VARIABLE_CRASH = (
-    "with the values its variables get here, the Terraform evaluator (tfparse)"
-    " would crash on it"
-)
 
 
 def _blank_blocks(blocks: list[Block]) -> str:
@@ -354,14 +341,14 @@ def _static_scope(
 
 
 def _scalar_for_each(
-    owners: list[Block], evaluator: Evaluator, context: PrimitiveContext, lost: str
-) -> Problem | None:
+    owners: list[Block], evaluator: Evaluator, context: PrimitiveContext
+) -> tuple[Attribute, str] | None:
     """Find a `for_each` of one of `owners` whose value is a string, number or bool.
 
-    In a `dynamic` block, tfparse panics on it, so the block that contains
-    it is hidden from tfparse. On a resource, data source or module, tfparse
-    silently drops the block. `lost` ends the message and names what was not
-    checked.
+    Returns the attribute and what is wrong, such as `dynamic "statement": a
+    string is not a collection`. In a `dynamic`
+    block, tfparse panics on such a value. On a resource, data source or
+    module, tfparse silently drops the block.
     """
     for owner in owners:
         attribute = owner.attributes.get("for_each")
@@ -372,12 +359,22 @@ def _scalar_for_each(
             kind = primitive_kind(attribute.expression, attribute.source, context)
         if kind is None:
             continue
-        message = (
-            f"invalid for_each in {_describe(owner)}: a {kind} is not a "
-            f"collection; Terraform rejects this, {lost}"
-        )
-        return attribute.span, message
+        found = f"{_describe(owner)}: a {kind} is not a collection"
+        return attribute, found
     return None
+
+
+def _dropped_for_each(owners: list[Block], checks: _Checks) -> Problem | None:
+    """Find a scalar `for_each` of a resource, data source or module, which tfparse drops."""
+    scalar = _scalar_for_each(owners, checks.block_evaluator, checks.context)
+    if scalar is None:
+        return None
+    attribute, found = scalar
+    message = (
+        f"invalid for_each in {found}; Terraform rejects this, so the block was"
+        " not checked"
+    )
+    return attribute.span, message
 
 
 def _both_expansions(owners: list[Block]) -> Problem | None:
