@@ -183,8 +183,12 @@ def _keep_documents(
     found: PrincipalSet, documents: Sequence[PolicyDocument]
 ) -> PrincipalSet:
     """Drop the policies of `found` that are not among `documents`."""
-    kept = {id(document) for document in documents}
-    members = tuple(m for m in found.policy_set.members if id(m.document) in kept)
+    document_ids = {id(document) for document in documents}
+    members = tuple(
+        member
+        for member in found.policy_set.members
+        if id(member.document) in document_ids
+    )
     return replace(found, policy_set=replace(found.policy_set, members=members))
 
 

@@ -83,10 +83,10 @@ def limit_memory(limit: int = WORKER_MEMORY_LIMIT) -> None:
     except ImportError:  # not on Windows
         return
     soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
-    wanted = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
-    if soft == resource.RLIM_INFINITY or soft > wanted:
+    target = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
+    if soft == resource.RLIM_INFINITY or soft > target:
         with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_DATA, (wanted, hard))
+            resource.setrlimit(resource.RLIMIT_DATA, (target, hard))
 
 
 def quiet_native_errors() -> None:

@@ -56,8 +56,9 @@ def unexpanded_diagnostic(
 def _value(attribute: Attribute, resolver: ValueResolver) -> Any:
     """Evaluate a `for_each` or `count` with the fallback evaluator.
 
-    A `for` expression is computed over the collections the evaluator
-    knows, its `if` filter included, so one that keeps no element is empty.
+    A `for` expression is computed, its `if` filter included, over the
+    collections the evaluator can compute, so one that keeps no element is
+    empty.
     """
     return resolver.resolve(attribute, UNKNOWN)
 

@@ -281,7 +281,7 @@ class Evaluator:
                 f"{label} (defined through more than {MAX_DEFINITION_DEPTH} values)"
             )
 
-        # A definition sees no iteration variable of the expression that refers to it.
+        # The iteration variables of the referring expression are not in scope here.
         bound, self.bound = self.bound, {}
         self._active.add(label)
         try:

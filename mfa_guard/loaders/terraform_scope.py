@@ -63,7 +63,7 @@ def contains_unknown(value: Any) -> bool:
 
 
 def contains_unresolved(value: Any) -> bool:
-    """Return True when `value` is, or holds at any depth, an Unresolved marker."""
+    """Return True when `value` is, or contains at any depth, an Unresolved marker."""
     if isinstance(value, Unresolved):
         return True
     if isinstance(value, dict):
