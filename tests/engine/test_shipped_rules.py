@@ -336,3 +336,63 @@ def test_template_references_are_not_variables(tmp_path, run_scan):
     )
     result = scan_policy(tmp_path, run_scan, text)
     assert result.findings == []
+
+
+PINNED_DEVICE = """{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "AllowOwnMfa",
+      "Effect": "Allow",
+      "Action": [
+        "iam:ChangePassword",
+        "iam:CreateVirtualMFADevice",
+        "iam:EnableMFADevice",
+        "iam:GetUser",
+        "iam:ListMFADevices",
+        "iam:ResyncMFADevice"
+      ],
+      "Resource": [
+        "arn:aws:iam::*:mfa/${aws:username}",
+        "arn:aws:iam::*:user/${aws:username}"
+      ]
+    },
+    {
+      "Sid": "AllowAccountInfo",
+      "Effect": "Allow",
+      "Action": ["iam:GetAccountPasswordPolicy", "iam:ListVirtualMFADevices"],
+      "Resource": "*"
+    },
+    {
+      "Sid": "DenyAllExceptListedIfNoMFA",
+      "Effect": "Deny",
+      "NotAction": [
+        "iam:ChangePassword",
+        "iam:CreateVirtualMFADevice",
+        "iam:EnableMFADevice",
+        "iam:GetAccountPasswordPolicy",
+        "iam:GetUser",
+        "iam:ListMFADevices",
+        "iam:ListVirtualMFADevices",
+        "iam:ResyncMFADevice",
+        "sts:GetSessionToken"
+      ],
+      "Resource": "*",
+      "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}
+    }
+  ]
+}
+"""
+
+
+def test_pinned_device_name_reported_once(tmp_path, run_scan):
+    # The Allow on mfa/${aws:username} grants the exemption for a device
+    # named after the user, so only mfa-device-name-pinned reports the limit.
+    result = scan_policy(tmp_path, run_scan, PINNED_DEVICE)
+    assert result.located() == [("mfa-device-name-pinned", 4, 5)]
+
+
+def test_device_allow_on_other_names_is_not_a_grant(tmp_path, run_scan):
+    text = PINNED_DEVICE.replace("mfa/${aws:username}", "mfa/admin-*")
+    result = scan_policy(tmp_path, run_scan, text)
+    assert result.located() == [("exemption-not-allowed", 26, 5)]
