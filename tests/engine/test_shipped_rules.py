@@ -392,7 +392,7 @@ def test_pinned_device_name_reported_once(tmp_path, run_scan):
     assert result.located() == [("mfa-device-name-pinned", 4, 5)]
 
 
-def test_device_allow_on_other_names_is_not_a_grant(tmp_path, run_scan):
+def test_other_device_names_not_granted(tmp_path, run_scan):
     text = PINNED_DEVICE.replace("mfa/${aws:username}", "mfa/admin-*")
     result = scan_policy(tmp_path, run_scan, text)
     assert result.located() == [("exemption-not-allowed", 26, 5)]
