@@ -145,8 +145,7 @@ def _load_module(directory: Path) -> TerraformLoadResult:
     )
     for instance in instances:
         PolicyCollector(instance, directory, allowed, result).collect()
-    for instance in instances:
-        collect_principals(instance.index, result)
+    collect_principals([instance.index for instance in instances], result)
     result.local_modules = [
         str(display_directory(directory, relative))
         for relative in tree.modules

@@ -7,6 +7,12 @@ policy. tfparse evaluates `aws_iam_user.x.name` to the user's name, and
 block, so a value is matched against both names and ids. A reference that
 tfparse could not evaluate comes back as a mapping such as
 `{"__attribute__": "aws_iam_user.x.name"}` and is matched by its address.
+
+A name or id that no principal of the block's own module has is looked up in
+the other modules of the tree. A module call often passes a user's name to a
+child module that creates the group and the membership. IAM names are unique
+in an account, but two modules may create principals in two accounts. So a
+name that several other modules declare is left unresolved.
 """
 
 from __future__ import annotations
@@ -74,15 +80,26 @@ class PrincipalCollector:
         self.drafts: list[PrincipalDraft] = []
         self.by_id: dict[str, PrincipalDraft] = {}
         self.targets = PolicyTargets(index, result)
+        # The principals that the other modules of the tree declare, and
+        # their tfparse ids.
+        self.elsewhere: list[PrincipalDraft] = []
+        self.elsewhere_ids: dict[str, PrincipalDraft] = {}
 
-    def collect(self) -> None:
+    def declare(self) -> None:
+        """Read the users, groups and roles that this module declares."""
         self._declare_principals()
+
+    def link(self, others: list[PrincipalCollector]) -> None:
+        """Add logins, memberships and policies, looking up names in `others` too."""
+        for other in others:
+            if other is not self:
+                self.elsewhere.extend(other.drafts)
+                self.elsewhere_ids.update(other.by_id)
         self._login_profiles()
         self._group_memberships()
         self._inline_policies()
         self._attachments()
         self._password_policy()
-        self.result.principals.extend(draft.freeze() for draft in self.drafts)
 
     # Declarations
 
@@ -123,7 +140,19 @@ class PrincipalCollector:
         for draft in self.drafts:
             if draft.kind is kind and draft.name == value:
                 return draft
-        return None
+        return self._find_elsewhere(kind, value)
+
+    def _find_elsewhere(self, kind: PrincipalKind, value: str) -> PrincipalDraft | None:
+        """Return the one principal of another module with this tfparse id or name."""
+        draft = self.elsewhere_ids.get(value)
+        if draft is not None and draft.kind is kind:
+            return draft
+        found = [
+            draft
+            for draft in self.elsewhere
+            if draft.kind is kind and draft.name == value
+        ]
+        return found[0] if len(found) == 1 else None
 
     def _by_address(self, kind: PrincipalKind, address: str) -> PrincipalDraft | None:
         address = self.index.prefix + address
@@ -268,10 +297,16 @@ class PrincipalCollector:
         )
 
 
-def collect_principals(index: ModuleIndex, result: TerraformLoadResult) -> None:
-    """Add the principals and password policy of an evaluated module to `result`.
+def collect_principals(indexes: list[ModuleIndex], result: TerraformLoadResult) -> None:
+    """Add the principals and password policy of each evaluated module to `result`.
 
     Run it after the policy documents are built, because principals refer to
     documents by name.
     """
-    PrincipalCollector(index, result).collect()
+    collectors = [PrincipalCollector(index, result) for index in indexes]
+    for collector in collectors:
+        collector.declare()
+    for collector in collectors:
+        collector.link(collectors)
+    for collector in collectors:
+        result.principals.extend(draft.freeze() for draft in collector.drafts)

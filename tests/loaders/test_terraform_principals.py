@@ -272,3 +272,64 @@ def test_unresolved_group_of_user(tmp_path):
     bob = principals["aws_iam_user.bob"]
     assert bob.groups == ()
     assert bob.unresolved == ("a group of aws_iam_user.bob could not be resolved",)
+
+
+def write_module(directory, text):
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "main.tf").write_text(textwrap.dedent(text))
+
+
+TEAM_MODULE = """
+resource "aws_iam_group" "team" {
+  name = "ops"
+}
+"""
+
+
+def test_group_of_child_module(tmp_path):
+    write_module(tmp_path / "team", TEAM_MODULE)
+    principals, _ = load(
+        tmp_path,
+        """
+        resource "aws_iam_user" "alice" {
+          name = "alice"
+        }
+        resource "aws_iam_user_group_membership" "alice" {
+          user   = aws_iam_user.alice.name
+          groups = ["ops"]
+        }
+        module "team" {
+          source = "./team"
+        }
+        """,
+    )
+    alice = principals["aws_iam_user.alice"]
+    assert alice.groups == ("module.team.aws_iam_group.team",)
+    assert alice.unresolved == ()
+
+
+def test_group_name_in_two_modules(tmp_path):
+    # Two instances may create the group in two accounts, so the name
+    # alone does not tell which one the user joins.
+    write_module(tmp_path / "team", TEAM_MODULE)
+    principals, _ = load(
+        tmp_path,
+        """
+        resource "aws_iam_user" "alice" {
+          name = "alice"
+        }
+        resource "aws_iam_user_group_membership" "alice" {
+          user   = aws_iam_user.alice.name
+          groups = ["ops"]
+        }
+        module "team_a" {
+          source = "./team"
+        }
+        module "team_b" {
+          source = "./team"
+        }
+        """,
+    )
+    alice = principals["aws_iam_user.alice"]
+    assert alice.groups == ()
+    assert alice.unresolved == ("group ops is not declared in this module",)
