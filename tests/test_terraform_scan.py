@@ -220,3 +220,92 @@ def test_operator_from_for_each(run_scan, tmp_path, key):
     assert [(f["rule_name"], f["line"], f["column"]) for f in run.findings] == [
         ("access-key-bypass", 3, 105)
     ]
+
+
+GROUP_MODULE = {
+    "modules/group/main.tf": (
+        'variable "members" {\n'
+        "  type    = list(string)\n"
+        "  default = []\n"
+        "}\n"
+        'data "aws_caller_identity" "current" {}\n'
+        'data "aws_partition" "current" {}\n'
+        "locals {\n"
+        '  own_user = "arn:${data.aws_partition.current.partition}:iam::'
+        '${data.aws_caller_identity.current.account_id}:user/$${aws:username}"\n'
+        "}\n"
+        'resource "aws_iam_group" "this" {\n'
+        '  name = "people"\n'
+        "}\n"
+        'resource "aws_iam_group_membership" "this" {\n'
+        '  name  = "people"\n'
+        "  group = aws_iam_group.this.name\n"
+        "  users = var.members\n"
+        "}\n"
+        'resource "aws_iam_group_policy" "mfa" {\n'
+        "  group  = aws_iam_group.this.name\n"
+        "  policy = jsonencode({\n"
+        '    Version = "2012-10-17"\n'
+        "    Statement = [\n"
+        "      {\n"
+        '        Effect   = "Allow"\n'
+        '        Action   = ["iam:ChangePassword", "iam:GetUser"]\n'
+        "        Resource = local.own_user\n"
+        "      },\n"
+        "      {\n"
+        '        Effect    = "Deny"\n'
+        '        NotAction = ["iam:ChangePassword", "iam:GetUser", "sts:GetSessionToken"]\n'
+        '        Resource  = "*"\n'
+        "        Condition = {\n"
+        '          BoolIfExists = { "aws:MultiFactorAuthPresent" = "false" }\n'
+        "        }\n"
+        "      },\n"
+        "    ]\n"
+        "  })\n"
+        "}\n"
+    ),
+    "main.tf": (
+        'resource "aws_iam_user" "alice" {\n'
+        '  name = "alice"\n'
+        "}\n"
+        'resource "aws_iam_user_login_profile" "alice" {\n'
+        "  user = aws_iam_user.alice.name\n"
+        "}\n"
+        'module "people" {\n'
+        '  source  = "./modules/group"\n'
+        "  members = [aws_iam_user.alice.name]\n"
+        "}\n"
+    ),
+}
+
+
+def test_membership_in_child_module(run_scan, tmp_path):
+    write_tree(tmp_path, GROUP_MODULE)
+    run = run_scan(tmp_path)
+    names = [f["rule_name"] for f in run.findings]
+
+    # The child module's group, with its MFA deny, reaches the root's user,
+    # and the account data sources stand for the caller's own account.
+    assert "console-user-not-covered" not in names
+    assert "unresolved-policy" not in names
+
+
+def test_account_data_allow_checked(run_scan, tmp_path):
+    files = dict(GROUP_MODULE)
+    files["modules/group/main.tf"] = files["modules/group/main.tf"].replace(
+        '["iam:ChangePassword", "iam:GetUser"]', '["iam:GetUser"]'
+    )
+    write_tree(tmp_path, files)
+    run = run_scan(tmp_path)
+    found = [
+        (Path(f["path"]).name, f["line"], f["column"], f["policy"])
+        for f in run.findings
+        if f["rule_name"] == "exemption-not-allowed"
+    ]
+
+    # The Allow on the own-user ARN is evaluated, so the exemption of
+    # iam:ChangePassword without an Allow is reported for the user.
+    assert found == [
+        ("main.tf", 28, 7, "aws_iam_group_policy.mfa"),
+        ("main.tf", 28, 7, "module.people.aws_iam_group_policy.mfa"),
+    ]

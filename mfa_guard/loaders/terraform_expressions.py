@@ -46,6 +46,18 @@ logger = get_logger(__name__)
 
 _SCALARS = (str, int, float, bool)
 
+# Data source attributes that stand for the caller's own account, partition
+# and region, as the CloudFormation loader reads the pseudo parameters. An
+# ARN built from them still matches the caller's own user.
+ACCOUNT_DATA = {
+    ("aws_caller_identity", "account_id"): "*",
+    ("aws_partition", "partition"): "aws",
+    ("aws_region", "name"): "*",
+    ("aws_region", "region"): "*",
+}
+# The roots of traversals that name no resource, data source or module.
+_LOCAL_ROOTS = frozenset({"var", "local", "path", "each", "count", "self", "terraform"})
+
 
 class Evaluator:
     """Evaluate expressions of one module from variable defaults and locals.
@@ -221,6 +233,8 @@ class Evaluator:
 
         Returns None for a traversal this evaluator cannot start.
         """
+        if root == "data":
+            return _account_data(steps, source)
         if root not in ("var", "local", "path") or not steps:
             return None
         if steps[0].type != "get_attr":
@@ -294,18 +308,13 @@ class Evaluator:
 
     def _call(self, node: Node, source: SourceFile) -> Any:
         name = source.node_text(node.children[0])
+        if name == "try":
+            return self._try(node, source)
         function = FUNCTIONS.get(name)
         if function is None:
             return Unresolved(describe(node, source))
 
-        arguments_node = next(
-            (c for c in node.children if c.type == "function_arguments"), None
-        )
-        arguments = []
-        if arguments_node is not None:
-            for child in arguments_node.children:
-                if child.type == "expression":
-                    arguments.append(self.evaluate(child, source))
+        arguments = [self.evaluate(child, source) for child in _argument_nodes(node)]
 
         unresolved = [item for item in arguments if isinstance(item, Unresolved)]
         if unresolved and name != "concat":
@@ -320,6 +329,81 @@ class Evaluator:
         if isinstance(result, list | dict) and len(result) > MAX_ITEMS:
             return Unresolved(f"{describe(node, source)} (more than {MAX_ITEMS} items)")
         return result
+
+    def _try(self, node: Node, source: SourceFile) -> Any:
+        """Return the first argument of `try(...)` that evaluates.
+
+        An argument that refers to a resource, data source or module output
+        is unknown until Terraform applies, not an error, so `try` returns
+        it as unknown instead of falling back to the next argument.
+        """
+        for child in _argument_nodes(node):
+            value = self.evaluate(child, source)
+            if not isinstance(value, Unresolved):
+                return value
+            if refers_outside(child, source, set(self.bound)):
+                return value
+        return Unresolved(describe(node, source))
+
+
+def _argument_nodes(node: Node) -> list[Node]:
+    arguments = next((c for c in node.children if c.type == "function_arguments"), None)
+    if arguments is None:
+        return []
+    return [child for child in arguments.children if child.type == "expression"]
+
+
+def refers_outside(node: Node, source: SourceFile, bound: set[str]) -> bool:
+    """Return whether an expression refers to a resource, data source or module."""
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        if current.type == "variable_expr":
+            name = source.node_text(current)
+            if name not in _LOCAL_ROOTS and name not in bound:
+                return True
+        pending.extend(current.children)
+    return False
+
+
+def tries_outside(node: Node, source: SourceFile) -> bool:
+    """Return whether an expression contains `try(...)` of a resource, data source or module.
+
+    tfparse 0.6.22 has no value for data sources and resource attributes, so
+    such a `try` takes its fallback there, such as "" for
+    `try(data.aws_caller_identity.current[0].account_id, var.account_id)`.
+    Terraform takes the first argument, so the evaluator computes these.
+    """
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        if current.type == "function_call" and current.children:
+            name = source.node_text(current.children[0])
+            if name == "try" and refers_outside(current, source, set()):
+                return True
+        pending.extend(current.children)
+    return False
+
+
+def _account_data(steps: list[Node], source: SourceFile) -> tuple[Any, int] | None:
+    """Return the value of `data.<type>.<name>[index].<attribute>` from ACCOUNT_DATA."""
+    names = [
+        _attribute_name(step, source) if step.type == "get_attr" else None
+        for step in steps
+    ]
+    if len(names) < 3 or names[0] is None or names[1] is None:
+        return None
+    # `data.aws_caller_identity.current[0].account_id` when the block has a count.
+    used = 2
+    while used < len(steps) and steps[used].type == "index":
+        used += 1
+    attribute = names[used] if used < len(steps) else None
+    if attribute is None:
+        return None
+    value = ACCOUNT_DATA.get((names[0], attribute))
+    if value is None:
+        return None
+    return value, used + 1
 
 
 def _attribute_name(step: Node, source: SourceFile) -> str:

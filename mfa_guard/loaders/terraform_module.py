@@ -15,7 +15,13 @@ from typing import Any
 
 from mfa_guard.loaders.hcl_source import SourceFile
 from mfa_guard.loaders.terraform_blocks import Block
-from mfa_guard.loaders.terraform_expressions import Definition, ModuleScope
+from mfa_guard.loaders.terraform_expressions import (
+    UNKNOWN,
+    Definition,
+    ModuleScope,
+    tries_outside,
+)
+from mfa_guard.loaders.terraform_references import traversals
 from mfa_guard.records import record
 
 _METADATA_KEYS = ("__tfmeta", "id")
@@ -158,6 +164,7 @@ class ModuleIndex:
                     continue
                 attribute = block.attributes.get(name) if block else None
                 scope.locals[name] = Definition(value, attribute)
+        _mark_guessed_locals(scope)
         return scope
 
     def _evaluated(self, key: str) -> list[dict[str, Any]]:
@@ -201,3 +208,30 @@ class ModuleIndex:
 def _metadata(values: dict[str, Any]) -> dict[str, Any]:
     meta = values.get("__tfmeta")
     return meta if isinstance(meta, dict) else {}
+
+
+def _mark_guessed_locals(scope: ModuleScope) -> None:
+    """Make the evaluator compute each local value that depends on a `try` tfparse guessed.
+
+    That is a value written with `tries_outside`, or one that refers to
+    such a value, at any depth.
+    """
+    dependents: dict[str, set[str]] = {}
+    pending = []
+    for name, definition in scope.locals.items():
+        attribute = definition.attribute
+        if attribute is None or attribute.expression is None:
+            continue
+        if tries_outside(attribute.expression, attribute.source):
+            pending.append(name)
+        for names in traversals(attribute.expression, attribute.source):
+            if names[0] == "local" and len(names) > 1:
+                dependents.setdefault(names[1], set()).add(name)
+
+    while pending:
+        name = pending.pop()
+        if name in scope.guessed_locals:
+            continue
+        scope.guessed_locals.add(name)
+        scope.locals[name] = Definition(UNKNOWN, scope.locals[name].attribute)
+        pending.extend(dependents.get(name, ()))

@@ -182,6 +182,8 @@ class PolicyReader:
             return self._read_text(attribute, request)
 
         evaluated = _load_json(request.value)
+        if self.resolver.uses_guessed_value(node, source):
+            evaluated = UNKNOWN
         policy = read_template_policy(template, source, evaluated, self.evaluator)
         if policy.value is not UNKNOWN:
             return PolicyValue(policy.value, source.path, attribute.span)
@@ -210,6 +212,8 @@ class PolicyReader:
             target = definition.attribute
             result = self.resolver.resolve(target, evaluated)
         else:
+            if self.resolver.uses_guessed_value(arguments[0], attribute.source):
+                evaluated = UNKNOWN
             result = self.resolver.resolve_node(
                 arguments[0], attribute.source, evaluated
             )

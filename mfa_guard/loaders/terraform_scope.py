@@ -111,8 +111,11 @@ class ModuleScope:
 
     `path_module` is the value of `path.module`: the module directory
     relative to the root module, where Terraform resolves relative paths.
+    `guessed_locals` names the local values whose tfparse value is a
+    fallback that Terraform would not take (see `tries_outside`).
     """
 
     variables: dict[str, Definition] = field(default_factory=dict)
     locals: dict[str, Definition] = field(default_factory=dict)
     path_module: str = "."
+    guessed_locals: set[str] = field(default_factory=set)

@@ -27,6 +27,7 @@ from mfa_guard.loaders.terraform_expressions import (
     ModuleScope,
     is_unknown,
     plain,
+    tries_outside,
 )
 from mfa_guard.loaders.terraform_references import traversals
 
@@ -44,9 +45,22 @@ class ValueResolver:
         """Return the attribute's value, positioned where the source allows."""
         if attribute.expression is None:
             return self.resolve_json(attribute.json_value, value)
-        if self.uses_unset_variable(attribute.expression, attribute.source):
+        node, source = attribute.expression, attribute.source
+        if self.uses_unset_variable(node, source) or self.uses_guessed_value(
+            node, source
+        ):
             value = UNKNOWN
-        return self.resolve_node(attribute.expression, attribute.source, value)
+        return self.resolve_node(node, source, value)
+
+    def uses_guessed_value(self, node: Node, source: SourceFile) -> bool:
+        """Return True when tfparse's value of the expression may come from a guessed `try`."""
+        guessed = self.evaluator.scope.guessed_locals
+        if guessed and any(
+            names[0] == "local" and len(names) > 1 and names[1] in guessed
+            for names in traversals(node, source)
+        ):
+            return True
+        return tries_outside(node, source)
 
     def uses_unset_variable(self, node: Node, source: SourceFile) -> bool:
         """Return True when the expression refers to a variable without a value."""
