@@ -27,6 +27,7 @@ from mfa_guard.iam.conditions import (
     evaluate_entry,
     is_known_operator,
 )
+from mfa_guard.iam.scenarios import Scenario
 from mfa_guard.loaders.positions import Unresolved
 from mfa_guard.model import ConditionEntry, SourceSpan, Statement
 
@@ -44,9 +45,14 @@ _ABSENT_KEY_SCENARIO = "access-key"
 
 def validate_condition_differs(body: Any, path: Path, key: str) -> None:
     body = require_mapping(body, path, key, "expected a mapping")
-    check_unknown(body, {"holds-in", "fails-in"}, path, key + ".")
+    check_unknown(body, {"holds-in", "fails-in", "unless-covered"}, path, key + ".")
     for name in ("holds-in", "fails-in"):
         validate_scenarios(body.get(name), path, f"{key}.{name}")
+    covered = body.get("unless-covered", False)
+    if not isinstance(covered, bool):
+        raise RuleError(
+            path, f"{key}.unless-covered", f"expected true or false, found {covered!r}"
+        )
 
 
 def validate_condition_holds(body: Any, path: Path, key: str) -> None:
@@ -112,15 +118,52 @@ def run_condition_differs(
     for name in body["fails-in"]:
         scenario = scope.scenario(name)
         outcome = evaluate_conditions(statement, scenario, version)
-        if outcome.value is Tri.FALSE:
-            fields = {
-                "scenario": scenario.name,
-                "who": scenario.description,
-                "conditional": conditional_text(frozenset(unknown)),
-                "detail": outcome.explanation,
-            }
-            return [Hit(span, fields)]
+        if outcome.value is not Tri.FALSE:
+            continue
+        if body.get("unless-covered") and _covered(statement, scope, scenario):
+            continue
+        fields = {
+            "scenario": scenario.name,
+            "who": scenario.description,
+            "conditional": conditional_text(frozenset(unknown)),
+            "detail": outcome.explanation,
+        }
+        return [Hit(span, fields)]
     return []
+
+
+def _covered(statement: Statement, scope: DocumentScope, scenario: Scenario) -> bool:
+    """Return whether another statement denies what `statement` denies, in `scenario`.
+
+    That is a Deny of the same document with the same Action or NotAction
+    list and Resource list, no NotResource, and a condition that holds in
+    the scenario. A `Bool` deny next to a copy of it that tests `Null`
+    covers access keys that way.
+    """
+    for other in scope.document.statements:
+        if other is statement or other.effect != "Deny" or other.not_resources:
+            continue
+        if not _same_entries(other.actions, statement.actions, fold=True):
+            continue
+        if not _same_entries(other.not_actions, statement.not_actions, fold=True):
+            continue
+        if not _same_entries(other.resources, statement.resources, fold=False):
+            continue
+        outcome = evaluate_conditions(other, scenario, scope.document.version)
+        if outcome.value is Tri.TRUE:
+            return True
+    return False
+
+
+def _same_entries(
+    first: tuple[str, ...] | None, second: tuple[str, ...] | None, fold: bool
+) -> bool:
+    """Compare two element lists as sets, in any letter case with `fold` (action names)."""
+    if first is None or second is None:
+        return first is second
+    if fold:
+        return {entry.lower() for entry in first} == {entry.lower() for entry in second}
+    return set(first) == set(second)
 
 
 def run_condition_holds(

@@ -72,11 +72,14 @@ resource):
 
 Conditions:
 
-- `condition-differs` {`holds-in`, `fails-in`}: the statement's condition
-  holds in every scenario of `holds-in` but not in some scenario of
-  `fails-in`. A deny whose condition holds for console users without MFA
-  but not for access keys is the access-key bypass. Fields: `scenario` and
-  `who` (of the failing scenario), `conditional`, `detail`.
+- `condition-differs` {`holds-in`, `fails-in`, `unless-covered`}: the
+  statement's condition holds in every scenario of `holds-in` but not in
+  some scenario of `fails-in`. A deny whose condition holds for console
+  users without MFA but not for access keys is the access-key bypass. With
+  `unless-covered: true`, a failing scenario does not count when another
+  Deny of the document, with the same Action or NotAction and Resource
+  lists, holds in it. Fields: `scenario` and `who` (of the failing
+  scenario), `conditional`, `detail`.
 - `condition-holds` {`scenarios`}: the statement's condition holds, or may
   hold, in one of `scenarios`. Fields: `scenario`, `who`, `conditional`,
   `detail` (the engine's explanation).

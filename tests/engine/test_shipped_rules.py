@@ -1,5 +1,7 @@
 """Shipped rules on policies beyond their documented examples."""
 
+import json
+
 import pytest
 
 from tests.policies import ENROLLMENT, FIRST_SIGN_IN
@@ -396,3 +398,59 @@ def test_other_device_names_not_granted(tmp_path, run_scan):
     text = PINNED_DEVICE.replace("mfa/${aws:username}", "mfa/admin-*")
     result = scan_policy(tmp_path, run_scan, text)
     assert result.located() == [("exemption-not-allowed", 26, 5)]
+
+
+def deny_pair(second_not_actions):
+    """Return a Bool deny at 4:5 and a Null deny at 10:5, each with one condition line."""
+    first = json.dumps(["iam:EnableMFADevice", "sts:GetSessionToken"])
+    second = json.dumps(second_not_actions)
+    return f"""{{
+  "Version": "2012-10-17",
+  "Statement": [
+    {{
+      "Sid": "DenyConsoleWithoutMfa",
+      "Effect": "Deny",
+      "NotAction": {first},
+      "Resource": "*",
+      "Condition": {{"Bool": {{"aws:MultiFactorAuthPresent": "false"}}}}
+    }},
+    {{
+      "Sid": "DenyKeysWithoutMfa",
+      "Effect": "Deny",
+      "NotAction": {second},
+      "Resource": "*",
+      "Condition": {{"Null": {{"aws:MultiFactorAuthPresent": "true"}}}}
+    }}
+  ]
+}}
+"""
+
+
+def test_bool_and_null_pair_passes(tmp_path, run_scan):
+    # Together the two denies hold whenever MFA is missing or false, as one
+    # BoolIfExists deny does.
+    text = deny_pair(["sts:GetSessionToken", "iam:EnableMFADevice"])
+    result = scan_policy(tmp_path, run_scan, text)
+    bypasses = [
+        finding
+        for finding in result.located()
+        if finding[0] in ("access-key-bypass", "console-bypass-null")
+    ]
+    assert bypasses == []
+
+
+def test_bool_and_narrower_null_pair(tmp_path, run_scan):
+    # The Null deny exempts s3:GetObject as well, so it does not cover the
+    # Bool deny. Only a deny with the same lists counts as covering, so the
+    # Null deny is reported too.
+    text = deny_pair(["sts:GetSessionToken", "iam:EnableMFADevice", "s3:GetObject"])
+    result = scan_policy(tmp_path, run_scan, text)
+    bypasses = [
+        finding
+        for finding in result.located()
+        if finding[0] in ("access-key-bypass", "console-bypass-null")
+    ]
+    assert bypasses == [
+        ("access-key-bypass", 9, 21),
+        ("console-bypass-null", 16, 21),
+    ]
