@@ -19,6 +19,10 @@ A statement is checked only when every predicate in `where` is true for it.
   counts when IAM evaluates it to true for the key "true", and to false for
   a request with the key "false" or without the key. `StringEquals` "true"
   and `StringNotEquals` "false" are examples.
+- `mfa-present-required`: the statement has a test on
+  aws:MultiFactorAuthPresent that IAM evaluates to true for the key "true"
+  and to false for a request with the key "false" or without the key, such
+  as `Bool` "true" or `StringEquals` "true", whatever the statement's Effect.
 - `mfa-age-test`: the statement tests aws:MultiFactorAuthAge with a
   `Numeric` operator.
 - `mfa-enforcing-policy`: the statement's document contains an MFA deny.
@@ -207,6 +211,13 @@ def _is_mfa_allow(statement: Statement, scope: DocumentScope) -> bool:
     return any(is_mfa_requirement(entry, version) for entry in statement.conditions)
 
 
+def _requires_mfa_present(statement: Statement, scope: DocumentScope) -> bool:
+    version = scope.document.version
+    return any(
+        presence_form(entry, version) == ALLOW_FORM for entry in statement.conditions
+    )
+
+
 def _has_mfa_age_test(statement: Statement, scope: DocumentScope) -> bool:
     return any(
         entry.key.lower() == MFA_AGE
@@ -246,6 +257,7 @@ Predicate = Callable[[Statement, DocumentScope], bool]
 PREDICATES: dict[str, Predicate] = {
     "mfa-deny": is_mfa_deny,
     "mfa-allow": _is_mfa_allow,
+    "mfa-present-required": _requires_mfa_present,
     "mfa-age-test": _has_mfa_age_test,
     "mfa-enforcing-policy": _in_mfa_enforcing_policy,
     "allows-in-set": _allows_in_set,
@@ -264,5 +276,11 @@ PREDICATES: dict[str, Predicate] = {
 # condition entry on an MFA key. The runner skips such rules for those
 # documents without evaluating anything.
 NEEDS_MFA_KEY = frozenset(
-    {"mfa-deny", "mfa-allow", "mfa-age-test", "mfa-enforcing-policy"}
+    {
+        "mfa-deny",
+        "mfa-allow",
+        "mfa-present-required",
+        "mfa-age-test",
+        "mfa-enforcing-policy",
+    }
 )

@@ -161,9 +161,10 @@ def test_not_like_any_value_reports_console(tmp_path, run_scan):
         # StringEquals compares case-sensitively, and the key is "false", so
         # only the invalid-value rule reports the test, at its key.
         ("StringEquals", "False", [("MFA108", 9, 38)]),
-        # Holds when MFA was used, so the Deny is not an MFA deny.
-        ("StringNotEquals", "false", []),
-        ("StringEquals", "true", []),
+        # Holds when MFA was used, so the Deny is no MFA deny, and only
+        # mfa-deny-inverted reports it.
+        ("StringNotEquals", "false", [("MFA109", 9, 21)]),
+        ("StringEquals", "true", [("MFA109", 9, 21)]),
     ],
 )
 def test_non_mfa_deny_not_checked(tmp_path, run_scan, operator, value, expected):
