@@ -26,6 +26,8 @@ from mfa_guard.loaders.positions import Unresolved
 from mfa_guard.model import SourceSpan, Statement
 
 ACTION_ELEMENTS = ("Action", "NotAction")
+# Maximum number of action names a message lists before "and N more".
+MAX_LISTED = 8
 
 # A policy variable names a condition key, such as `aws:username` or
 # `aws:PrincipalTag/team`. Template references that a loader left in place
@@ -39,11 +41,16 @@ _SUGGESTION_CUTOFF = 0.8
 
 def validate_exempts(body: Any, path: Path, key: str) -> None:
     body = require_mapping(body, path, key, "expected a mapping")
-    check_unknown(body, {"actions", "whole-services", "scenarios"}, path, key + ".")
+    check_unknown(
+        body, {"actions", "outside", "whole-services", "scenarios"}, path, key + "."
+    )
+    if "actions" in body and "outside" in body:
+        raise RuleError(path, key, "expected either actions or outside, not both")
+    name = "outside" if "outside" in body else "actions"
     string_list(
-        body.get("actions"),
+        body.get(name),
         path,
-        f"{key}.actions",
+        f"{key}.{name}",
         "expected a list of action patterns such as iam:Attach*Policy",
     )
     validate_scenarios(body.get("scenarios"), path, f"{key}.scenarios")
@@ -133,22 +140,46 @@ def run_exempts(
                 reported.append(entry)
                 responsible.add(entry)
 
-    for action in expand_patterns(tuple(body["actions"])):
-        matching = [entry for entry in entries if matches_action(entry, action)]
-        if matching:
-            reported.append(action)
-            responsible.update(matching)
+    if "outside" in body:
+        # A misspelt action exempts nothing, and the unknown-action rule reports it.
+        catalogue = get_catalogue()
+        allowed = expand_patterns(tuple(body["outside"]))
+        for entry in entries:
+            beyond = [
+                action
+                for action in expand_patterns((entry,))
+                if action not in allowed and catalogue.exists(action)
+            ]
+            if beyond:
+                reported.extend(action for action in beyond if action not in reported)
+                responsible.add(entry)
+    else:
+        for action in expand_patterns(tuple(body["actions"])):
+            matching = [entry for entry in entries if matches_action(entry, action)]
+            if matching:
+                reported.append(action)
+                responsible.update(matching)
     if not reported:
         return []
 
     patterns = [f'"{entry}"' for entry in entries if entry in responsible]
     fields = {
-        "actions": ", ".join(reported),
+        "actions": _shortened(sorted(reported))
+        if "outside" in body
+        else ", ".join(reported),
         "patterns": ", ".join(patterns),
         "scenario": scenario.name,
         "who": scenario.description,
     }
     return [Hit(span, fields, tuple(reported))]
+
+
+def _shortened(actions: list[str]) -> str:
+    """Join action names for a message, naming at most MAX_LISTED of them."""
+    if len(actions) <= MAX_LISTED:
+        return ", ".join(actions)
+    listed = ", ".join(actions[:MAX_LISTED])
+    return f"{listed} and {len(actions) - MAX_LISTED} more"
 
 
 def action_problem(entry: str) -> str | None:

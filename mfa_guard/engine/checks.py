@@ -99,13 +99,15 @@ Conditions:
 
 Entries:
 
-- `exempts` {`actions`, `whole-services`, `scenarios`}: the statement's
-  NotAction exempts actions that match `actions`, after expanding the
-  wildcards of both against the IAM action catalogue, while its condition
-  holds in one of `scenarios`. With `whole-services: true`, a NotAction
-  entry that covers every action of a service (`s3:*`) is reported too.
-  Fields: `actions` (the exempted ones), `patterns` (the NotAction entries
-  that exempt them), `scenario`, `who`.
+- `exempts` {`actions` or `outside`, `whole-services`, `scenarios`}: the
+  statement's NotAction exempts actions that match `actions`, after
+  expanding the wildcards of both against the IAM action catalogue, while
+  its condition holds in one of `scenarios`. With `outside` instead, it
+  exempts catalogue actions that match none of the patterns of `outside`.
+  With `whole-services: true`, a NotAction entry that covers every action
+  of a service (`s3:*`) is reported too. Fields: `actions` (the exempted
+  ones; with `outside`, at most eight are named), `patterns` (the
+  NotAction entries that exempt them), `scenario`, `who`.
 - `unknown-actions` {`elements`}: one finding per Action or NotAction entry
   (or only those of `elements`) that names no action in the catalogue,
   placed at the entry. Fields: `action`, `detail`, which suggests a close

@@ -166,7 +166,10 @@ def test_not_denied_list_requests(house, policy, tmp_path, run_scan):
 
     path.write_text(FORCE_MFA.replace('"NotAction": [', '"NotAction": ["s3:Delete*", '))
     result = run_scan("--rules", rules, path)
-    assert result.located() == [("s3-delete-without-mfa", 4, 5)]
+    assert result.located() == [
+        ("s3-delete-without-mfa", 4, 5),
+        ("exemption-beyond-self-service", 4, 5),
+    ]
 
     path.write_text(
         FORCE_MFA.replace(
