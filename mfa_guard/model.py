@@ -123,7 +123,9 @@ class PolicyDocument:
     (for example a CloudFormation `Fn::If` condition), or is None.
     `unresolved` lists the parts the loader could not resolve.
     `variant_assignments` lists every combination of CloudFormation condition
-    values that builds this document, or is () when no `Fn::If` decides it.
+    values that builds this document, or is () when no `Fn::If` or resource
+    `Condition` decides it. `template_conditions` is the template's
+    Conditions section as canonical JSON (see `cfn_conditions`), or "".
     """
 
     path: str
@@ -135,6 +137,7 @@ class PolicyDocument:
     variant: str | None = None
     unresolved: tuple[str, ...] = ()
     variant_assignments: tuple[FnIfAssignment, ...] = ()
+    template_conditions: str = ""
 
     @property
     def label(self) -> str:
@@ -232,6 +235,12 @@ class Principal:
     declared, so a policy set built from the principal may be incomplete.
     `conditions` is the CloudFormation template's Conditions section as
     canonical JSON (see `cfn_conditions`), or "".
+    `exists_when` gives the condition values under which CloudFormation
+    creates the principal (its resource's `Condition`), or is () when it
+    always does. `link_conditions` pairs each group address, policy name or
+    managed policy ARN that links to the principal only in some stacks with
+    the combinations of condition values that create the link, any one of
+    them being enough. A link that is not listed always exists.
     """
 
     kind: PrincipalKind
@@ -245,6 +254,8 @@ class Principal:
     login_profile: LoginProfile | None = None
     unresolved: tuple[str, ...] = ()
     conditions: str = ""
+    exists_when: FnIfAssignment = ()
+    link_conditions: tuple[tuple[str, tuple[FnIfAssignment, ...]], ...] = ()
 
     @property
     def label(self) -> str:

@@ -23,7 +23,11 @@ from mfa_guard.iam.scenarios import (
 from mfa_guard.model import Diagnostic, DiagnosticKind, PolicyDocument
 from mfa_guard.records import replace
 from mfa_guard.scan import collect_documents, load_paths
-from mfa_guard.simulate_conditions import choose_variants, parse_conditions
+from mfa_guard.simulate_conditions import (
+    choose_members,
+    choose_variants,
+    parse_conditions,
+)
 from mfa_guard.simulate_principal import (
     PrincipalSet,
     find_principal_set,
@@ -235,7 +239,7 @@ def run_simulation(
         found, skipped = _principal_set(paths, principal, debug)
         user = (found.user.label, found.user.path or "/")
         scenario = _scenario(scenario_name, context, user)
-        documents, condition_notes = choose_variants(found.policy_set.documents, chosen)
+        documents, condition_notes = choose_members(found.policy_set, chosen)
         found = _keep_documents(found, documents)
 
     request = Request(action, resource or default_resource(action, scenario), scenario)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 
-from mfa_guard.cfn_conditions import possible
+from mfa_guard.cfn_conditions import conjoin, matches_any, possible, simplify
 from mfa_guard.iam.managed import managed_policy
 from mfa_guard.model import (
     Diagnostic,
@@ -35,7 +35,7 @@ from mfa_guard.model import (
     Principal,
     PrincipalKind,
 )
-from mfa_guard.records import field, record, replace
+from mfa_guard.records import field, record
 
 ROOT_PATH = "/"
 
@@ -50,10 +50,14 @@ class SetMember:
     """A document of a policy set and how it reaches the principal.
 
     `via` reads like "attached to user alice" or "through group engineers".
+    `when` lists the CloudFormation condition values under which the
+    document reaches the principal by some way, any one of them being
+    enough, or is () when it always does (see `cfn_conditions.matches_any`).
     """
 
     document: PolicyDocument
     via: str
+    when: tuple[FnIfAssignment, ...] = ()
 
 
 @record
@@ -111,6 +115,27 @@ def describe_principal(principal: Principal) -> str:
     return f"{principal.kind.value} {principal.label}"
 
 
+@record
+class _Path:
+    """One way a document reaches a principal, and the condition values it needs.
+
+    `when` lists combinations of CloudFormation condition values, any one of
+    which creates every link on the way, as in `cfn_conditions.matches_any`.
+    """
+
+    document: PolicyDocument
+    via: str
+    when: tuple[FnIfAssignment, ...] = ()
+
+
+@record
+class _Missing:
+    """Something that may belong to a set, and the condition values that link it."""
+
+    text: str
+    when: tuple[FnIfAssignment, ...] = ()
+
+
 class _Builder:
     def __init__(
         self,
@@ -126,91 +151,163 @@ class _Builder:
         self.diagnostics: list[Diagnostic] = []
         self.password_policy = password_policy
 
-    def own_members(
-        self, principal: Principal, via: str
-    ) -> tuple[list[SetMember], list[str]]:
+    def own_paths(
+        self, principal: Principal, via: str, reach: tuple[FnIfAssignment, ...]
+    ) -> tuple[list[_Path], list[_Missing]]:
         """Return the policies attached to `principal` itself and what is unknown.
 
-        Every Fn::If variant of a policy is a member here, and
-        `principal_sets` splits them by condition values.
+        `reach` gives the condition values under which the principal is part
+        of the set, such as those of a user's membership in a group. Every
+        Fn::If variant of a policy is a path here, and `principal_sets`
+        splits them by condition values.
         """
-        members = [
-            SetMember(document, via)
-            for name in principal.policies
-            for document in self.by_name.get(name, [])
-        ]
-        missing = list(principal.unresolved)
+        links = dict(principal.link_conditions)
+        paths = []
+        for name in principal.policies:
+            when = conjoin(reach, links.get(name, ()))
+            if when is None:
+                continue
+            for document in self.by_name.get(name, []):
+                paths.append(_Path(document, via, when))
+
+        missing = [_Missing(text, reach) for text in principal.unresolved]
         for arn in principal.managed_policy_arns:
-            document = managed_policy(arn)
-            if document is None:
-                missing.append(
+            when = conjoin(reach, links.get(arn, ()))
+            if when is None:
+                continue
+            bundled = managed_policy(arn)
+            if bundled is None:
+                text = (
                     f"{arn}, {via}, is neither defined here nor a bundled AWS"
                     " managed policy"
                 )
+                missing.append(_Missing(text, when))
             else:
-                members.append(SetMember(document, via))
-        return members, missing
+                paths.append(_Path(bundled, via, when))
+        return paths, missing
 
-    def principal_set(self, principal: Principal) -> PolicySet:
+    def principal_paths(
+        self, principal: Principal
+    ) -> tuple[list[_Path], list[_Missing]]:
+        """Return every way a policy reaches `principal`, through its groups too."""
         via = f"attached to {describe_principal(principal)}"
-        members, missing = self.own_members(principal, via)
+        paths, missing = self.own_paths(principal, via, ())
+        links = dict(principal.link_conditions)
         for address in principal.groups:
             group = self.principals.get(address)
             if group is None:
-                missing.append(f"group {address} is not declared here")
+                missing.append(_Missing(f"group {address} is not declared here"))
+                continue
+            exists = (group.exists_when,) if group.exists_when else ()
+            reach = conjoin(links.get(address, ()), exists)
+            if reach is None:
                 continue
             through = f"through {describe_principal(group)}"
-            group_members, group_missing = self.own_members(group, through)
-            members.extend(group_members)
+            group_paths, group_missing = self.own_paths(group, through, reach)
+            paths.extend(group_paths)
             missing.extend(group_missing)
-        unique = tuple({id(m.document): m for m in members}.values())
+        return paths, missing
+
+    def make_set(
+        self,
+        principal: Principal,
+        paths: Sequence[_Path],
+        missing: Sequence[_Missing],
+        ways: dict[int, tuple[FnIfAssignment, ...]],
+        assignment: FnIfAssignment = (),
+    ) -> PolicySet:
+        """Build a set of `paths`, one member per document.
+
+        `ways` maps each document to the alternatives of all its paths, the
+        ones left out of this set included, so every set gives a member the
+        same `when`.
+        """
+        members = {
+            id(path.document): SetMember(
+                path.document, path.via, ways[id(path.document)]
+            )
+            for path in paths
+        }
+        texts = tuple(dict.fromkeys(item.text for item in missing))
         return PolicySet(
-            principal, unique, tuple(dict.fromkeys(missing)), self.password_policy
+            principal,
+            tuple(members.values()),
+            texts,
+            self.password_policy,
+            assignment,
         )
 
     def principal_sets(self, principal: Principal) -> list[PolicySet]:
-        """Build the sets of `principal`, one per combination of Fn::If conditions.
+        """Build the sets of `principal`, one per combination of conditions.
 
-        A principal whose members depend on no condition gets one set. Past
-        MAX_SET_CONDITIONS conditions it gets one set with every variant.
+        The conditions are those of the Fn::If variants, the resource
+        `Condition`s and the conditional links on the way to the principal.
+        The principal's own `Condition` is true in every set and is left out
+        of the set's `assignment`. A principal whose members depend on no
+        condition gets one set. Past MAX_SET_CONDITIONS conditions it gets
+        one set with every variant.
         """
-        every_variant = self.principal_set(principal)
-        names = _condition_names(every_variant.members)
-        if not names:
+        paths, missing = self.principal_paths(principal)
+        ways = _ways(paths)
+        every_variant = self.make_set(principal, paths, missing, ways)
+        fixed = dict(principal.exists_when)
+        names = [name for name in _path_condition_names(paths) if name not in fixed]
+        if not names and not fixed:
             return [every_variant]
         if len(names) > MAX_SET_CONDITIONS:
-            message = (
-                f"the policies of {describe_principal(principal)} depend on"
-                f" {len(names)} CloudFormation conditions ({', '.join(names)}), more"
-                f" than {MAX_SET_CONDITIONS}, so the Fn::If variants of each policy"
-                " were checked together, as if all were attached at once"
-            )
-            self.diagnostics.append(
-                Diagnostic(DiagnosticKind.UNRESOLVED, principal.span, message)
-            )
+            self.diagnostics.append(_too_many_conditions(principal, names))
             return [every_variant]
 
         # NOTE: a variant the loader could not build is missing from the sets
         # of its combinations, as if it were AWS::NoValue, and those sets are
         # not marked partial. The loader reports the variant as unresolved.
         sets = []
-        for values in itertools.product((True, False), repeat=len(names)):
-            assignment = tuple(zip(names, values, strict=True))
-            if not possible(dict(assignment), principal.conditions):
+        for flags in itertools.product((True, False), repeat=len(names)):
+            assignment = tuple(zip(names, flags, strict=True))
+            values = {**fixed, **dict(assignment)}
+            if not possible(values, principal.conditions):
                 continue
-            members = tuple(
-                member
-                for member in every_variant.members
-                if built_for(member.document, assignment)
-            )
-            sets.append(replace(every_variant, members=members, assignment=assignment))
+            kept = [path for path in paths if _reaches(path, values)]
+            kept_missing = [item for item in missing if matches_any(item.when, values)]
+            policy_set = self.make_set(principal, kept, kept_missing, ways, assignment)
+            sets.append(policy_set)
         # Conditions that contradict each other in every combination.
         return sets or [every_variant]
 
 
-def _condition_names(members: Iterable[SetMember]) -> list[str]:
-    """Return the Fn::If conditions that decide any member, in order of use."""
-    return condition_names(member.document for member in members)
+def _reaches(path: _Path, values: dict[str, bool]) -> bool:
+    """Return True when the `values` create `path` and build its document."""
+    if not matches_any(path.when, values):
+        return False
+    return built_for(path.document, tuple(values.items()))
+
+
+def _ways(paths: Iterable[_Path]) -> dict[int, tuple[FnIfAssignment, ...]]:
+    """Map each document to the alternatives of its paths, () when one needs none."""
+    found: dict[int, list[FnIfAssignment]] = {}
+    for path in paths:
+        found.setdefault(id(path.document), []).extend(path.when or [()])
+    return {key: simplify(alternatives) for key, alternatives in found.items()}
+
+
+def _too_many_conditions(principal: Principal, names: list[str]) -> Diagnostic:
+    message = (
+        f"the policies of {describe_principal(principal)} depend on"
+        f" {len(names)} CloudFormation conditions ({', '.join(names)}), more"
+        f" than {MAX_SET_CONDITIONS}, so the Fn::If variants of each policy"
+        " were checked together, as if all were attached at once"
+    )
+    return Diagnostic(DiagnosticKind.UNRESOLVED, principal.span, message)
+
+
+def _path_condition_names(paths: Iterable[_Path]) -> list[str]:
+    """Return the conditions that decide any path or its document, in order of use."""
+    names: dict[str, None] = {}
+    for path in paths:
+        names.update(dict.fromkeys(condition_names([path.document])))
+        for when in path.when:
+            names.update(dict.fromkeys(name for name, _ in when))
+    return list(names)
 
 
 def condition_names(documents: Iterable[PolicyDocument]) -> list[str]:

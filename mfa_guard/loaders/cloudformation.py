@@ -11,6 +11,9 @@ Intrinsic functions are resolved where the template alone decides the value:
 `Fn::Join`. `Fn::If` gives one document per combination of conditions.
 Anything else becomes an `Unresolved` value naming the function, and the
 document lists it in `unresolved`. Nothing is deployed or read from AWS.
+
+A resource with a `Condition` attribute exists only in stacks where that
+condition is true, so its documents are built for that value alone.
 """
 
 from __future__ import annotations
@@ -23,6 +26,15 @@ from typing import Any
 from mfa_guard.cfn_conditions import definitions_text, possible
 from mfa_guard.loaders.base import LoadResult
 from mfa_guard.loaders.build import build_document, is_template
+from mfa_guard.loaders.cloudformation_branches import (
+    MAX_CONDITIONS,
+    NO_VALUE_NAME,
+    branches,
+    if_arguments,
+    intrinsic_name,
+    is_no_value,
+    resource_condition,
+)
 from mfa_guard.loaders.cloudformation_principals import template_principals
 from mfa_guard.loaders.jsonpos import DuplicateKey, JsonError, parse_json
 from mfa_guard.loaders.positions import (
@@ -55,11 +67,6 @@ PSEUDO_PARAMETERS = {
     "AWS::URLSuffix": "amazonaws.com",
 }
 
-# Fn::If conditions beyond the third in one policy are left unresolved, so at
-# most 2**3 = 8 documents are built from it.
-MAX_CONDITIONS = 3
-
-_NO_VALUE_NAME = "AWS::NoValue"
 _FIRST_POSITION: Pos = (1, 1, 1, 1)
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 
@@ -72,6 +79,14 @@ _POLICY_DOCUMENT_TYPES = {
 }
 _INLINE_POLICY_TYPES = {"AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::Role"}
 _SAM_TYPES = {"AWS::Serverless::Function", "AWS::Serverless::StateMachine"}
+# Resources whose `Condition` decides a policy or a principal's policy set.
+_CONDITIONAL_TYPES = {
+    *_POLICY_DOCUMENT_TYPES,
+    *_INLINE_POLICY_TYPES,
+    *_SAM_TYPES,
+    "AWS::IAM::UserToGroupAddition",
+    "AWS::Organizations::Policy",
+}
 
 
 class _NoValue:
@@ -108,6 +123,8 @@ class _PolicySource:
     `pos` is used for values without a position of their own, such as a
     policy given as a JSON string. `fixed` maps each Fn::If condition decided
     on the way to this property (an `Fn::If` list item, for example) to its value.
+    `resource_condition` is the resource's own `Condition`, which is also in
+    `fixed` as true, because CloudFormation creates the resource only then.
     """
 
     name: str
@@ -115,56 +132,16 @@ class _PolicySource:
     value: Any
     pos: Pos
     fixed: Mapping[str, bool] = field(default_factory=dict)
+    resource_condition: str | None = None
 
-
-def _intrinsic_name(value: Any) -> str | None:
-    """Return the function name if `value` is an intrinsic function call."""
-    if not isinstance(value, dict) or len(value) != 1:
-        return None
-    name = next(iter(value))
-    if name == "Ref" or (isinstance(name, str) and name.startswith("Fn::")):
-        return str(name)
-    return None
-
-
-def _if_arguments(value: Any) -> tuple[str, Any, Any] | None:
-    """Return (condition, value if true, value if false) for a valid `Fn::If`."""
-    if _intrinsic_name(value) != "Fn::If":
-        return None
-    arguments = value["Fn::If"]
-    if not isinstance(arguments, list) or len(arguments) != 3:
-        return None
-    condition, when_true, when_false = arguments
-    if not isinstance(condition, str):
-        return None
-    return condition, when_true, when_false
-
-
-def _is_no_value(value: Any) -> bool:
-    return _intrinsic_name(value) == "Ref" and value["Ref"] == _NO_VALUE_NAME
-
-
-def _branches(
-    value: Any, fixed: Mapping[str, bool]
-) -> list[tuple[dict[str, bool], Any]]:
-    """Unwrap an `Fn::If` around `value`, returning each branch with its conditions.
-
-    Only the outer Fn::If calls are unwrapped, which is enough to find the list
-    items and policies that exist in some variant. An Fn::If beyond MAX_CONDITIONS is
-    returned as it is and resolves to an Unresolved value later.
-    """
-    arguments = _if_arguments(value)
-    if arguments is None:
-        return [(dict(fixed), value)]
-    condition, when_true, when_false = arguments
-    if condition in fixed:
-        chosen = when_true if fixed[condition] else when_false
-        return _branches(chosen, fixed)
-    if len(fixed) >= MAX_CONDITIONS:
-        return [(dict(fixed), value)]
-    true_branches = _branches(when_true, {**fixed, condition: True})
-    false_branches = _branches(when_false, {**fixed, condition: False})
-    return true_branches + false_branches
+    @property
+    def if_fixed(self) -> dict[str, bool]:
+        """Return `fixed` without the resource's own condition: the Fn::If values."""
+        return {
+            name: value
+            for name, value in self.fixed.items()
+            if name != self.resource_condition
+        }
 
 
 def _property_sources(
@@ -186,8 +163,8 @@ def _inline_policy_sources(
     policies = properties["Policies"]
     where = key_position(properties, "Policies") or pos
     sources = []
-    for fixed, items in _branches(policies, {}):
-        if _is_no_value(items):
+    for fixed, items in branches(policies, {}):
+        if is_no_value(items):
             continue
         if not isinstance(items, list):
             name = f"{logical_id}.Policies"
@@ -198,8 +175,8 @@ def _inline_policy_sources(
         for index, item in enumerate(items):
             name = f"{logical_id}.Policies[{index}]"
             item_pos = item_position(items, index) or where
-            for item_fixed, entry in _branches(item, fixed):
-                if _is_no_value(entry):
+            for item_fixed, entry in branches(item, fixed):
+                if is_no_value(entry):
                     continue
                 value = entry
                 if isinstance(entry, dict) and "PolicyDocument" in entry:
@@ -218,13 +195,13 @@ def _is_sam_inline_policy(entry: Any) -> bool:
     Strings name managed policies and `Ref`/`Fn::GetAtt` give their ARNs. A
     single-key mapping such as `S3ReadPolicy: {...}` is a SAM policy template,
     which SAM expands at deploy time. All of these are skipped. An Fn::If left
-    by `_branches` is kept, so it is reported as unresolved.
+    by `branches` is kept, so it is reported as unresolved.
     """
     if not isinstance(entry, dict):
         return False
     if "Statement" in entry:
         return True
-    return _if_arguments(entry) is not None
+    return if_arguments(entry) is not None
 
 
 def _sam_policy_sources(
@@ -235,14 +212,14 @@ def _sam_policy_sources(
         return []
     where = key_position(properties, "Policies") or pos
     sources = []
-    for fixed, policies in _branches(properties["Policies"], {}):
+    for fixed, policies in branches(properties["Policies"], {}):
         items = policies if isinstance(policies, list) else [policies]
         for index, item in enumerate(items):
             name = f"{logical_id}.Policies"
             if isinstance(policies, list):
                 name = f"{logical_id}.Policies[{index}]"
             item_pos = item_position(items, index) or where
-            for item_fixed, entry in _branches(item, fixed):
+            for item_fixed, entry in branches(item, fixed):
                 if _is_sam_inline_policy(entry):
                     value_pos = position_of(entry) or item_pos
                     kind = PolicyKind.IDENTITY
@@ -297,8 +274,30 @@ def _policy_sources(template: dict[str, Any]) -> list[_PolicySource]:
         found = _resource_sources(
             logical_id, resource_type, properties, pos or _FIRST_POSITION
         )
+        condition = resource_condition(resource)
+        if condition is not None:
+            found = _created_only_when(found, condition)
         sources.extend(found)
     return sources
+
+
+def _created_only_when(
+    sources: list[_PolicySource], condition: str
+) -> list[_PolicySource]:
+    """Fix `condition` to true in the sources of a resource that has it.
+
+    A source that an Fn::If branch keeps only when the condition is false is
+    dropped, because no stack has both.
+    """
+    return [
+        replace(
+            source,
+            fixed={**source.fixed, condition: True},
+            resource_condition=condition,
+        )
+        for source in sources
+        if source.fixed.get(condition, True)
+    ]
 
 
 # Intrinsic functions
@@ -342,7 +341,7 @@ class _Resolver:
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, dict):
-            function = _intrinsic_name(value)
+            function = intrinsic_name(value)
             if function is not None:
                 return self.call(function, value[function])
             return self.resolve_mapping(value)
@@ -393,7 +392,7 @@ class _Resolver:
     def ref(self, name: Any) -> Any:
         if not isinstance(name, str):
             return Unresolved("Ref (invalid argument)")
-        if name == _NO_VALUE_NAME:
+        if name == NO_VALUE_NAME:
             return _NO_VALUE
         if name in PSEUDO_PARAMETERS:
             return PSEUDO_PARAMETERS[name]
@@ -426,7 +425,7 @@ class _Resolver:
         return text
 
     def choose_branch(self, argument: Any) -> Any:
-        arguments = _if_arguments({"Fn::If": argument})
+        arguments = if_arguments({"Fn::If": argument})
         if arguments is None:
             return Unresolved("Fn::If (invalid arguments)")
         condition, when_true, when_false = arguments
@@ -500,7 +499,7 @@ class _Resolver:
 def _condition_names(value: Any, names: dict[str, None]) -> None:
     """Add the Fn::If conditions used in `value` to `names`, in order of use."""
     if isinstance(value, dict):
-        arguments = _if_arguments(value)
+        arguments = if_arguments(value)
         if arguments is not None:
             names.setdefault(arguments[0])
         for child in value.values():
@@ -516,7 +515,7 @@ def _undefined_conditions(
     """Report each Fn::If condition of a policy that the template does not define."""
     found: dict[str, Pos] = {}
     for source in sources:
-        for name in source.fixed:
+        for name in source.if_fixed:
             found.setdefault(name, source.pos)
         _condition_positions(source.value, source.pos, found)
     diagnostics = []
@@ -532,6 +531,30 @@ def _undefined_conditions(
     return diagnostics
 
 
+def _undefined_resource_conditions(
+    resources: Any, defined: set[str], path: str
+) -> list[Diagnostic]:
+    """Report each IAM resource whose `Condition` the template does not define."""
+    if not isinstance(resources, dict):
+        return []
+    diagnostics = []
+    for logical_id, resource in resources.items():
+        condition = resource_condition(resource)
+        if condition is None or condition in defined:
+            continue
+        if resource.get("Type") not in _CONDITIONAL_TYPES:
+            continue
+        message = (
+            f"resource {logical_id} has Condition {condition!r}, which the"
+            " template's Conditions section does not define; CloudFormation"
+            " rejects this template"
+        )
+        pos = position_of(resource["Condition"]) or key_position(resource, "Condition")
+        span = SourceSpan(path, *(pos or _FIRST_POSITION))
+        diagnostics.append(Diagnostic(DiagnosticKind.PARSE_ERROR, span, message))
+    return diagnostics
+
+
 def _condition_positions(value: Any, pos: Pos, found: dict[str, Pos]) -> None:
     """Add the first position of each Fn::If condition used in `value` to `found`."""
     pending = [(value, pos)]
@@ -539,7 +562,7 @@ def _condition_positions(value: Any, pos: Pos, found: dict[str, Pos]) -> None:
         item, where = pending.pop()
         where = position_of(item) or where
         if isinstance(item, dict):
-            arguments = _if_arguments(item)
+            arguments = if_arguments(item)
             if arguments is not None:
                 found.setdefault(arguments[0], where)
             pending.extend((child, where) for child in reversed(list(item.values())))
@@ -547,18 +570,18 @@ def _condition_positions(value: Any, pos: Pos, found: dict[str, Pos]) -> None:
             pending.extend((child, where) for child in reversed(item))
 
 
-def _assignments(
-    value: Any, fixed: Mapping[str, bool], conditions: str = ""
-) -> list[dict[str, bool]]:
-    """Return each possible combination of the Fn::If conditions in `value`, up to the cap.
+def _assignments(source: _PolicySource, conditions: str = "") -> list[dict[str, bool]]:
+    """Return each possible combination of the Fn::If conditions in a source, up to the cap.
 
     `conditions` is the template's Conditions section as `definitions_text`
-    gives it; a combination its definitions rule out is left out.
+    gives it; a combination its definitions rule out is left out. The
+    resource's own condition does not count towards MAX_CONDITIONS.
     """
     names: dict[str, None] = {}
-    _condition_names(value, names)
+    _condition_names(source.value, names)
+    fixed = source.fixed
     free = [name for name in names if name not in fixed]
-    free = free[: max(0, MAX_CONDITIONS - len(fixed))]
+    free = free[: max(0, MAX_CONDITIONS - len(source.if_fixed))]
     choices = itertools.product((True, False), repeat=len(free))
     combinations = [
         {**fixed, **dict(zip(free, choice, strict=True))} for choice in choices
@@ -566,12 +589,17 @@ def _assignments(
     return [item for item in combinations if possible(item, conditions)]
 
 
-def _variant_label(assignment: Mapping[str, bool]) -> str | None:
-    if not assignment:
-        return None
+def _variant_label(
+    assignment: Mapping[str, bool], leave_out: str | None = None
+) -> str | None:
+    """Name the Fn::If values of a variant, leaving out the resource's own condition."""
     parts = [
-        f"{name}={'true' if chosen else 'false'}" for name, chosen in assignment.items()
+        f"{name}={'true' if chosen else 'false'}"
+        for name, chosen in assignment.items()
+        if name != leave_out
     ]
+    if not parts:
+        return None
     return "Fn::If " + ", ".join(parts)
 
 
@@ -592,7 +620,7 @@ def _resolved_variants(
 ) -> list[_Variant]:
     """Resolve `source` once per possible Fn::If combination, merging equal results."""
     results: list[tuple[list[dict[str, bool]], Any]] = []
-    for assignment in _assignments(source.value, source.fixed, conditions):
+    for assignment in _assignments(source, conditions):
         resolved = _Resolver(parameters, assignment).resolve(source.value)
         for matching, earlier in results:
             if resolved == earlier:
@@ -608,10 +636,11 @@ def _resolved_variants(
         # Every combination gave the same value, so no condition matters.
         fixed = tuple(source.fixed.items())
         assignments = (fixed,) if fixed else ()
-        return [_Variant(_variant_label(source.fixed), assignments, results[0][1])]
+        label = _variant_label(source.fixed, source.resource_condition)
+        return [_Variant(label, assignments, results[0][1])]
     return [
         _Variant(
-            _variant_label(matching[0]),
+            _variant_label(matching[0], source.resource_condition),
             tuple(tuple(assignment.items()) for assignment in matching),
             value,
         )
@@ -788,7 +817,11 @@ def _load_source(
             variant.value, source, variant.label, path
         )
         if document is not None:
-            document = replace(document, variant_assignments=variant.assignments)
+            document = replace(
+                document,
+                variant_assignments=variant.assignments,
+                template_conditions=conditions,
+            )
             result.documents.append(document)
         result.diagnostics.extend(diagnostics)
     return result
@@ -809,12 +842,14 @@ def load_template(value: Any, path: str) -> LoadResult:
         parameters = {}
     sources = _policy_sources(value)
     conditions = value.get("Conditions")
-    text = definitions_text(conditions)
+    text = definitions_text(conditions, parameters)
     result = LoadResult()
     for source in sources:
         result.extend(_load_source(source, parameters, path, text))
     defined = set(conditions) if isinstance(conditions, dict) else set()
     result.diagnostics.extend(_undefined_conditions(sources, defined, path))
+    resources = value.get("Resources")
+    result.diagnostics.extend(_undefined_resource_conditions(resources, defined, path))
 
     def resolve(item: Any) -> Any:
         return _Resolver(parameters, {}).resolve(item)

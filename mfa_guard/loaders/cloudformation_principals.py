@@ -9,6 +9,11 @@ is named by `Ref` or `Fn::GetAtt` of its logical id, by a `Fn::Sub` of
 either, or by its literal IAM name. A managed policy ARN is `Ref` of an
 `AWS::IAM::ManagedPolicy`, or a literal ARN of a policy the template does
 not define.
+
+A principal with a `Condition` attribute gets it as `exists_when`. A link
+(a group membership or an attached policy) that an `Fn::If` branch or a
+conditional `AWS::IAM::UserToGroupAddition` creates gets the condition
+values that create it in `link_conditions`.
 """
 
 from __future__ import annotations
@@ -17,16 +22,20 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from mfa_guard.cfn_conditions import simplify
 from mfa_guard.iam.managed import aws_managed_arn, policy_name_of_arn
+from mfa_guard.loaders.cloudformation_branches import branch_items, resource_condition
 from mfa_guard.loaders.positions import Pos, Unresolved, key_position
 from mfa_guard.loaders.principal_draft import PrincipalDraft
 from mfa_guard.model import (
+    FnIfAssignment,
     LoginProfile,
     PolicyDocument,
     Principal,
     PrincipalKind,
     SourceSpan,
 )
+from mfa_guard.records import replace
 
 Resolve = Callable[[Any], Any]
 
@@ -73,12 +82,6 @@ def _referenced_id(value: Any) -> str | None:
     return None
 
 
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
 class TemplatePrincipals:
     """Collect the principals of one template, given its documents."""
 
@@ -94,6 +97,9 @@ class TemplatePrincipals:
         self.path = path
         self.resolve = resolve
         self.drafts: dict[str, PrincipalDraft] = {}
+        # Principal address -> linked name -> the condition values of each
+        # way the link is created, () for a way without conditions.
+        self.links: dict[str, dict[str, list[FnIfAssignment]]] = {}
 
     def collect(self) -> list[Principal]:
         for logical_id, properties, resource_type in self._resources():
@@ -103,10 +109,32 @@ class TemplatePrincipals:
             if resource_type in PRINCIPAL_TYPES:
                 self._own_policies(self.drafts[logical_id], properties)
             elif resource_type == "AWS::IAM::UserToGroupAddition":
-                self._group_addition(properties)
+                self._group_addition(logical_id, properties)
             elif resource_type in _POLICY_TARGETS:
                 self._policy_targets(logical_id, properties, resource_type)
-        return [draft.freeze() for draft in self.drafts.values()]
+        return [self._freeze(draft) for draft in self.drafts.values()]
+
+    def _freeze(self, draft: PrincipalDraft) -> Principal:
+        condition = resource_condition(self.resources.get(draft.address))
+        exists_when = ((condition, True),) if condition is not None else ()
+        link_conditions = []
+        for name, ways in self.links.get(draft.address, {}).items():
+            alternatives = simplify(ways)
+            if alternatives:
+                link_conditions.append((name, alternatives))
+        return replace(
+            draft.freeze(),
+            exists_when=exists_when,
+            link_conditions=tuple(link_conditions),
+        )
+
+    def _link(
+        self, owner: PrincipalDraft, names: list[str], name: str, when: dict[str, bool]
+    ) -> None:
+        """Add `name` to one of `owner`'s lists, created under the `when` values."""
+        names.append(name)
+        ways = self.links.setdefault(owner.address, {}).setdefault(name, [])
+        ways.append(tuple(when.items()))
 
     def _resources(self) -> Iterator[tuple[str, dict[str, Any], str]]:
         for logical_id, resource in self.resources.items():
@@ -163,38 +191,46 @@ class TemplatePrincipals:
             for name in sorted(self.document_names)
             if name == prefix or name.startswith(prefix + "[")
         )
-        for value in _as_list(properties.get("ManagedPolicyArns")):
-            self._attach_arn(draft, value)
+        arns = properties.get("ManagedPolicyArns")
+        for when, value in branch_items(arns, {}):
+            self._attach_arn(draft, value, when)
         if draft.kind is PrincipalKind.USER:
-            for value in _as_list(properties.get("Groups")):
-                self._join(draft, value)
+            for when, value in branch_items(properties.get("Groups"), {}):
+                self._join(draft, value, when)
 
     # Relations declared by other resources
 
-    def _group_addition(self, properties: dict[str, Any]) -> None:
-        group_value = properties.get("GroupName")
-        for user_value in _as_list(properties.get("Users")):
-            user = self._find(PrincipalKind.USER, user_value)
-            if user is not None:
-                self._join(user, group_value)
+    def _group_addition(self, logical_id: str, properties: dict[str, Any]) -> None:
+        condition = resource_condition(self.resources.get(logical_id))
+        created = {condition: True} if condition is not None else {}
+        groups = branch_items(properties.get("GroupName"), created)
+        for group_when, group_value in groups:
+            users = branch_items(properties.get("Users"), group_when)
+            for when, user_value in users:
+                user = self._find(PrincipalKind.USER, user_value)
+                if user is not None:
+                    self._join(user, group_value, when)
 
     def _policy_targets(
         self, logical_id: str, properties: dict[str, Any], resource_type: str
     ) -> None:
+        # The policy's own Condition is in its documents' variant_assignments.
         for property_name, kind in _POLICY_TARGETS[resource_type]:
-            for value in _as_list(properties.get(property_name)):
+            for when, value in branch_items(properties.get(property_name), {}):
                 owner = self._find(kind, value)
                 if owner is None:
                     continue
                 if logical_id in self.document_names:
-                    owner.policies.append(logical_id)
+                    self._link(owner, owner.policies, logical_id, when)
                 else:
                     owner.note(f"the policy of {logical_id} could not be read")
 
-    def _join(self, user: PrincipalDraft, group_value: Any) -> None:
+    def _join(
+        self, user: PrincipalDraft, group_value: Any, when: dict[str, bool]
+    ) -> None:
         group = self._find(PrincipalKind.GROUP, group_value)
         if group is not None:
-            user.groups.append(group.address)
+            self._link(user, user.groups, group.address, when)
             return
         name = self._text(group_value)
         if name is None:
@@ -202,12 +238,14 @@ class TemplatePrincipals:
         else:
             user.note(f"group {name} is not declared in this template")
 
-    def _attach_arn(self, owner: PrincipalDraft, value: Any) -> None:
+    def _attach_arn(
+        self, owner: PrincipalDraft, value: Any, when: dict[str, bool]
+    ) -> None:
         referenced = _referenced_id(value)
         resource = self.resources.get(referenced) if referenced else None
         if isinstance(resource, dict) and resource.get("Type") == _MANAGED_POLICY:
             if referenced in self.document_names:
-                owner.policies.append(referenced)
+                self._link(owner, owner.policies, referenced, when)
             else:
                 owner.note(f"the policy of {referenced} could not be read")
             return
@@ -218,13 +256,13 @@ class TemplatePrincipals:
             return
         managed = aws_managed_arn(arn)
         if managed is not None:
-            owner.managed_policy_arns.append(managed)
+            self._link(owner, owner.managed_policy_arns, managed, when)
             return
         by_name = self._managed_policy_named(policy_name_of_arn(arn))
         if by_name is not None:
-            owner.policies.append(by_name)
+            self._link(owner, owner.policies, by_name, when)
             return
-        owner.managed_policy_arns.append(arn)
+        self._link(owner, owner.managed_policy_arns, arn, when)
 
     def _managed_policy_named(self, name: str | None) -> str | None:
         for logical_id, properties, resource_type in self._resources():
