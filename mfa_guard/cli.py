@@ -280,7 +280,7 @@ def _build_parser() -> _Parser:
         metavar="NAME=true|false",
         action="append",
         default=[],
-        help="the value of a CloudFormation condition, which chooses the Fn::If branch of each policy (repeatable; default: true)",
+        help="the value of a CloudFormation condition, which chooses the Fn::If branch of each policy (repeatable; default: true where the template allows it)",
     )
     simulate.add_argument(
         "--format",
@@ -317,6 +317,8 @@ def _use_colour(target: Path | None) -> bool:
 
 
 def _run_scan(args: argparse.Namespace) -> int:
+    if args.output is not None:
+        _check_output_folder(args.output)
     prefetch = None
     if not (args.fix or args.diff):
         from mfa_guard.loaders.base import DEFAULT_MAX_BYTES
@@ -460,6 +462,13 @@ def _render_scan(
     )
 
 
+def _check_output_folder(target: Path) -> None:
+    """Reject an --output path whose folder does not exist, before the scan runs."""
+    folder = target.parent
+    if not folder.is_dir():
+        raise UsageError(f"--output: folder not found: {folder}")
+
+
 def _write_output(output: str, target: Path | None) -> None:
     """Print `output`, or write it to `target`.
 
@@ -485,7 +494,12 @@ def _write_output(output: str, target: Path | None) -> None:
         return
     # Resolved only now: /dev/stdout leads to a name such as "pipe:[1234]",
     # which is not a path, while a link to a file leads to the file.
-    _replace_file(output, Path(os.path.realpath(target)), mode)
+    try:
+        _replace_file(output, Path(os.path.realpath(target)), mode)
+    except OSError as error:
+        raise UsageError(
+            f"--output: failed to write {target}: {error.strerror or error}"
+        ) from None
 
 
 def _replace_file(output: str, target: Path, mode: int | None) -> None:

@@ -115,6 +115,37 @@ def test_closed_stdout_without_output_file():
     assert "Traceback" not in err
 
 
+def test_output_folder_missing(tmp_path, capsys):
+    target = tmp_path / "missing" / "report.json"
+
+    assert scan_to(target) == 2
+    assert capsys.readouterr().err == (
+        f"mfa-guard: error: --output: folder not found: {target.parent}\n"
+    )
+
+
+def test_output_file_unwritable(tmp_path, capsys, monkeypatch):
+    # The folder exists when the scan starts, and is a file by the time the
+    # report is written.
+    import mfa_guard.cli as cli
+
+    target = tmp_path / "reports" / "report.json"
+    target.parent.mkdir()
+    render = cli._render_scan
+
+    def replace_folder(*arguments):
+        target.parent.rmdir()
+        target.parent.write_text("")
+        return render(*arguments)
+
+    monkeypatch.setattr(cli, "_render_scan", replace_folder)
+    code = scan_to(target)
+
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"mfa-guard: error: --output: failed to write {target}: ")
+
+
 @pytest.mark.parametrize("name", ["MFA001", "mfa001", "password-change-blocked"])
 def test_explain_finds_rule_in_any_case(name, capsys):
     code = main(["explain", name])
