@@ -17,7 +17,7 @@ from mfa_guard.engine.schema import (
 )
 from mfa_guard.engine.scope import DocumentScope, Hit
 from mfa_guard.iam.actions import action_matches, get_catalogue
-from mfa_guard.iam.arns import resolve_account_placeholder
+from mfa_guard.iam.arns import localize_pattern
 from mfa_guard.iam.evaluate import (
     DecisionKind,
     Match,
@@ -219,7 +219,7 @@ def _statement_requests(
         if not isinstance(entry, Unresolved)
     ]
     if resources:
-        text = resolve_account_placeholder(resources[0], scenario.account)
+        text = localize_pattern(resources[0], scenario.account)
         resource = substitute(text, scenario, scope.document.version) or text
 
     if statement.actions is None:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from mfa_guard.iam.scenarios import SCENARIO_NAMES, Scenario, build_scenario
+from mfa_guard.iam.scenarios import (
+    DEFAULT_ACCOUNT,
+    SCENARIO_NAMES,
+    Scenario,
+    build_scenario,
+)
 from mfa_guard.records import field, record
 
 NO_MFA_SCENARIOS = ("console-without-mfa", "access-key", "role-session-without-mfa")
@@ -12,7 +17,7 @@ NO_MFA_SCENARIOS = ("console-without-mfa", "access-key", "role-session-without-m
 
 @record
 class ScenarioSettings:
-    account: str = "123456789012"
+    account: str = DEFAULT_ACCOUNT
     region: str = "us-east-1"
     user_name: str = "alice"
     user_path: str = "/"

@@ -25,10 +25,25 @@ from mfa_guard.iam.glob import (
     Glob,
     Token,
 )
+from mfa_guard.iam.scenarios import DEFAULT_ACCOUNT
 from mfa_guard.iam.variables import PatternPart, Substituted, split_variables
 
+_PARTITION_SEGMENT = 1
 _SERVICE_SEGMENT = 2
 _ACCOUNT_SEGMENT = 4
+_ACCOUNT_ID = re.compile(r"\d{12}")
+# The partitions other than `aws`, whose ARNs read as the scenarios' `aws`.
+OTHER_PARTITIONS = frozenset(
+    {
+        "aws-cn",
+        "aws-us-gov",
+        "aws-iso",
+        "aws-iso-b",
+        "aws-iso-e",
+        "aws-iso-f",
+        "aws-eusc",
+    }
+)
 _RESOURCE_SEGMENT = 5
 
 # A `${...}` reference in the account segment whose name is not an IAM
@@ -96,26 +111,47 @@ def _tokens(parts: Sequence[PatternPart]) -> list[tuple[str, bool]]:
     return tokens
 
 
-def resolve_account_placeholder(pattern: str, account: str) -> str:
-    """Replace an unresolved template value in the account segment with `account`.
+def localize_pattern(pattern: str, account: str) -> str:
+    """Read a Resource pattern as written for the caller's own partition and account.
 
-    Loaders leave references such as `${AWS::AccountId}` in place when they
-    cannot resolve them. Such a reference is read as the caller's own
-    account. Policy variables such as `${aws:PrincipalAccount}` are kept.
+    - Loaders leave references such as `${AWS::AccountId}` in place when
+      they cannot resolve them. In the account segment, such a reference is
+      the caller's own account. Policy variables such as
+      `${aws:PrincipalAccount}` are kept.
+    - A policy is deployed in one partition, so a literal partition such as
+      `aws-us-gov` or `aws-cn` is the caller's own, `aws` in every scenario.
+    - While the scenarios use DEFAULT_ACCOUNT, because the configuration
+      sets no account, a literal account in an IAM ARN is the account the
+      policy is deployed in, so it stands for the caller's own too.
     """
-    if "${" not in pattern:
+    if not pattern.startswith("arn:"):
         return pattern
-
-    segments = _split_segments(pattern)
+    if "${" in pattern:
+        segments = _split_segments(pattern)
+    else:
+        segments = pattern.split(":", _RESOURCE_SEGMENT)
     if len(segments) <= _ACCOUNT_SEGMENT:
         return pattern
 
-    account_text = segments[_ACCOUNT_SEGMENT]
-    if not _is_unresolved_reference(account_text):
-        return pattern
+    changed = False
+    if segments[_PARTITION_SEGMENT] in OTHER_PARTITIONS:
+        segments[_PARTITION_SEGMENT] = "aws"
+        changed = True
 
-    segments[_ACCOUNT_SEGMENT] = account
-    return ":".join(segments)
+    if _is_own_account(segments, account):
+        segments[_ACCOUNT_SEGMENT] = account
+        changed = True
+    return ":".join(segments) if changed else pattern
+
+
+def _is_own_account(segments: list[str], account: str) -> bool:
+    """Return whether the account segment stands for the caller's own `account`."""
+    text = segments[_ACCOUNT_SEGMENT]
+    if "${" in text:
+        return _is_unresolved_reference(text)
+    if account != DEFAULT_ACCOUNT or segments[_SERVICE_SEGMENT] != "iam":
+        return False
+    return _ACCOUNT_ID.fullmatch(text) is not None
 
 
 def _is_unresolved_reference(text: str) -> bool:

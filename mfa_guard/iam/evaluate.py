@@ -20,7 +20,7 @@ import enum
 from collections.abc import Collection, Sequence
 
 from mfa_guard.iam.actions import action_matches, get_catalogue
-from mfa_guard.iam.arns import compile_arn_pattern, resolve_account_placeholder
+from mfa_guard.iam.arns import compile_arn_pattern, localize_pattern
 from mfa_guard.iam.conditions import (
     ConditionOutcome,
     Tri,
@@ -271,7 +271,7 @@ def _match_resource_entry(
             pattern, Tri.UNKNOWN, unknown_keys=frozenset({str(pattern)})
         )
 
-    text = resolve_account_placeholder(pattern, request.scenario.account)
+    text = localize_pattern(pattern, request.scenario.account)
     resolution = resolve(text, request.scenario, version)
     if resolution.missing_keys:
         return _ResourceEntry(pattern, Tri.FALSE, missing_keys=resolution.missing_keys)

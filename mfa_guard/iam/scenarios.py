@@ -132,10 +132,15 @@ _TEMPLATES: dict[str, _Template] = {
 SCENARIO_NAMES: tuple[str, ...] = tuple(_TEMPLATES)
 
 
+# The account of every scenario unless the configuration sets another. An
+# IAM ARN that names some other literal account then stands for this one.
+DEFAULT_ACCOUNT = "123456789012"
+
+
 def build_scenario(
     name: str,
     *,
-    account: str = "123456789012",
+    account: str = DEFAULT_ACCOUNT,
     user_name: str = "alice",
     user_path: str = "/",
     region: str = "us-east-1",

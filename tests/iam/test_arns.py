@@ -7,8 +7,9 @@ from hypothesis import strategies as st
 from mfa_guard.iam.arns import (
     arn_matches,
     compile_arn_pattern,
-    resolve_account_placeholder,
+    localize_pattern,
 )
+from mfa_guard.iam.scenarios import DEFAULT_ACCOUNT
 from mfa_guard.iam.variables import Substituted
 
 ALICE = "arn:aws:iam::123456789012:user/alice"
@@ -102,7 +103,7 @@ def test_substituted_colon_not_segment() -> None:
 def test_account_placeholder_replaced(reference: str) -> None:
     pattern = f"arn:aws:iam::{reference}:user/${{aws:username}}"
 
-    result = resolve_account_placeholder(pattern, "111122223333")
+    result = localize_pattern(pattern, "111122223333")
 
     assert result == "arn:aws:iam::111122223333:user/${aws:username}"
 
@@ -117,7 +118,36 @@ def test_account_placeholder_replaced(reference: str) -> None:
     ],
 )
 def test_account_placeholder_kept(pattern: str) -> None:
-    assert resolve_account_placeholder(pattern, "111122223333") == pattern
+    assert localize_pattern(pattern, "111122223333") == pattern
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        # Another partition reads as the scenarios' own.
+        ("arn:aws-us-gov:iam::*:user/alice", "arn:aws:iam::*:user/alice"),
+        ("arn:aws-cn:iam::*:mfa/*", "arn:aws:iam::*:mfa/*"),
+        # A literal account of an IAM ARN stands for the default account.
+        (
+            "arn:aws:iam::111122223333:user/alice",
+            "arn:aws:iam::123456789012:user/alice",
+        ),
+        # Other services keep their accounts, and unknown partitions stay.
+        (
+            "arn:aws:kms:us-east-1:111122223333:key/1",
+            "arn:aws:kms:us-east-1:111122223333:key/1",
+        ),
+        ("arn:other:iam::*:user/alice", "arn:other:iam::*:user/alice"),
+    ],
+)
+def test_pattern_localized_for_default_account(pattern: str, expected: str) -> None:
+    assert localize_pattern(pattern, DEFAULT_ACCOUNT) == expected
+
+
+def test_configured_account_compared_strictly() -> None:
+    pattern = "arn:aws:iam::111122223333:user/alice"
+
+    assert localize_pattern(pattern, "444455556666") == pattern
 
 
 SEGMENT = st.text(alphabet="abc-./", max_size=6)
