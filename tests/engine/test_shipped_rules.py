@@ -454,3 +454,31 @@ def test_bool_and_narrower_null_pair(tmp_path, run_scan):
         ("access-key-bypass", 9, 21),
         ("console-bypass-null", 16, 21),
     ]
+
+
+@pytest.mark.parametrize(
+    ("partition", "account"), [("aws-us-gov", "*"), ("aws", "111122223333")]
+)
+def test_own_arns_of_other_deployments(tmp_path, run_scan, partition, account):
+    # The Allows name the partition or account the policy is deployed in.
+    text = PINNED_DEVICE.replace("mfa/${aws:username}", "mfa/*").replace(
+        "arn:aws:iam::*:", f"arn:{partition}:iam::{account}:"
+    )
+    assert f"arn:{partition}:iam::{account}:user/" in text
+
+    result = scan_policy(tmp_path, run_scan, text)
+    assert result.located() == []
+
+
+def test_configured_account_must_match(tmp_path, run_scan):
+    text = PINNED_DEVICE.replace("mfa/${aws:username}", "mfa/*").replace(
+        "arn:aws:iam::*:", "arn:aws:iam::111122223333:"
+    )
+    config = tmp_path / "config.yaml"
+    config.write_text('scenarios:\n  account: "444455556666"\n')
+
+    path = tmp_path / "policy.json"
+    path.write_text(text)
+
+    result = run_scan("--config", config, path)
+    assert result.located() == [("exemption-not-allowed", 26, 5)]
