@@ -115,6 +115,10 @@ Entries:
 - `policy-variables` {}: the statement uses `${...}` policy variables in
   Resource, NotResource or condition values. The finding points at the
   first entry that does. Fields: `detail` (the variables).
+- `resource-limited` {}: the statement has NotAction, or an Action of `*`,
+  and a Resource without the entry `*`, so it reaches only some resources.
+  A statement with NotResource is not reported. The finding points at the
+  first Resource entry. Fields: `resources` (the entries).
 
 Problem reports:
 
@@ -146,7 +150,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from mfa_guard.engine import check_actions, check_conditions, check_requests, check_sets
+from mfa_guard.engine import (
+    check_actions,
+    check_conditions,
+    check_requests,
+    check_resources,
+    check_sets,
+)
 from mfa_guard.engine.schema import RuleError
 from mfa_guard.engine.scope import DocumentScope, Hit
 from mfa_guard.model import DiagnosticKind, SourceSpan, Statement
@@ -250,6 +260,10 @@ CHECKS: dict[str, CheckKind] = {
     ),
     "policy-variables": CheckKind(
         check_actions.validate_policy_variables, check_actions.run_policy_variables
+    ),
+    "resource-limited": CheckKind(
+        check_resources.validate_resource_limited,
+        check_resources.run_resource_limited,
     ),
     "diagnostic": CheckKind(_validate_diagnostic, _run_nothing),
     "all-of": CheckKind(_validate_list, _run_all_of),

@@ -482,3 +482,43 @@ def test_configured_account_must_match(tmp_path, run_scan):
 
     result = run_scan("--config", config, path)
     assert result.located() == [("exemption-not-allowed", 26, 5)]
+
+
+def resource_deny(action_element, resource_element):
+    """Return an MFA deny whose statement starts at 4:5, with its Resource on line 7."""
+    return f"""{{
+  "Version": "2012-10-17",
+  "Statement": [
+    {{
+      "Effect": "Deny",
+      {action_element},
+      {resource_element},
+      "Condition": {{"BoolIfExists": {{"aws:MultiFactorAuthPresent": "false"}}}}
+    }}
+  ]
+}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("action_element", "resource_element", "expected"),
+    [
+        ('"Action": "*"', '"Resource": ["arn:aws:s3:::*", "arn:aws:ec2:*"]', [(7, 20)]),
+        ('"Action": "*"', '"Resource": ["arn:aws:s3:::*", "*"]', []),
+        # A deny of named actions protects only them, on purpose.
+        ('"Action": "s3:DeleteObject"', '"Resource": "arn:aws:s3:::prod/*"', []),
+        # NotResource names the resources it leaves out.
+        ('"Action": "*"', '"NotResource": "arn:aws:s3:::public/*"', []),
+    ],
+)
+def test_mfa_deny_resource_limited(
+    tmp_path, run_scan, action_element, resource_element, expected
+):
+    text = resource_deny(action_element, resource_element)
+    result = scan_policy(tmp_path, run_scan, text)
+    located = [
+        (line, column)
+        for rule, line, column in result.located()
+        if rule == "mfa-deny-resource-limited"
+    ]
+    assert located == expected
