@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,34 @@ class _Validator:
         return tuple(value)
 
 
+# What each scenario setting must look like, and the message for a value that does not.
+_SCENARIO_FORMS = {
+    "account": (re.compile(r"\d{12}"), "expected a 12-digit account id"),
+    "region": (
+        re.compile(r"[a-z]{2}(-[a-z]+)+-\d+"),
+        "expected a region name such as us-east-1",
+    ),
+    "user-name": (
+        re.compile(r"[\w+=,.@-]{1,64}"),
+        "expected an IAM user name: 1 to 64 letters, digits and +=,.@_-",
+    ),
+    "user-path": (
+        re.compile(r"/([\x21-\x7e]*/)?"),
+        "expected an IAM path that starts and ends with /, such as /developers/",
+    ),
+}
+
+
+def _scenario_setting(
+    validator: _Validator, scenarios: dict[str, Any], key: str
+) -> str:
+    value = validator.string(scenarios, key)
+    pattern, expected = _SCENARIO_FORMS[key]
+    if not pattern.fullmatch(value):
+        raise validator.fail(scenarios, key, f"{expected}, found {value!r}")
+    return value
+
+
 def _ignore_entries(
     validator: _Validator, data: dict[str, Any]
 ) -> tuple[IgnoreEntry, ...]:
@@ -192,7 +221,9 @@ def parse_config(data: Any, path: Path) -> Config:
         scenarios = validator.mapping(
             data["scenarios"], data, "scenarios", _SCENARIO_KEYS
         )
-        config.scenarios = {key: validator.string(scenarios, key) for key in scenarios}
+        config.scenarios = {
+            key: _scenario_setting(validator, scenarios, key) for key in scenarios
+        }
     if "max-file-size" in data:
         text = validator.string(data, "max-file-size")
         if not text.isdigit() or int(text) <= 0:
