@@ -109,7 +109,7 @@ class _Validator:
         return tuple(value)
 
 
-# What each scenario setting must look like, and the message for a value that does not.
+# The form of each scenario setting, and the message for a value without it.
 _SCENARIO_FORMS = {
     "account": (re.compile(r"\d{12}"), "expected a 12-digit account id"),
     "region": (
