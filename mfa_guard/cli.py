@@ -213,7 +213,7 @@ def _build_parser() -> _Parser:
         "--write-baseline",
         metavar="FILE",
         type=Path,
-        help="record the findings of this run in FILE, for later --baseline runs",
+        help="record the findings of this run in FILE, for later --baseline runs, and exit 0",
     )
     scan.add_argument(
         "--disable",
@@ -385,7 +385,8 @@ def _scan_and_report(args: argparse.Namespace, prefetch: Prefetch | None) -> int
         rendered = _render_scan(args.format, settings.rules, result, colour)
         _write_output(rendered, args.output)
 
-    if settings.fail_on == "never":
+    # Writing a baseline accepts the findings it records.
+    if settings.fail_on == "never" or args.write_baseline is not None:
         return EXIT_OK
     from mfa_guard.model import Severity
 

@@ -165,6 +165,8 @@ def test_baseline_survives_inserted_line(tmp_path, run_scan):
     baseline = tmp_path / "baseline.json"
     first = run_scan("--write-baseline", baseline, policy)
     assert first.located() == [("password-change-blocked", 4, 5)]
+    # The findings are recorded, so the run that accepts them passes.
+    assert first.code == 0
     assert (
         json.loads(baseline.read_text())["findings"][0]["rule"]
         == "password-change-blocked"
