@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from mfa_guard import __version__
 from mfa_guard.engine.docs import render_rule
@@ -26,6 +29,21 @@ SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 RULES_DOC = "docs/rules.md"
 
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+# The base that relative artifact URIs are resolved against: the folder the
+# scan ran in, given as run.originalUriBaseIds.
+SOURCE_ROOT = "%SRCROOT%"
+
+
+def artifact_location(path: str) -> dict[str, str]:
+    """Return a SARIF artifactLocation for a finding's path.
+
+    An absolute path becomes a `file://` URI. A relative one stays relative,
+    percent-encoded, and names SOURCE_ROOT as its base.
+    """
+    if os.path.isabs(path):
+        return {"uri": Path(path).as_uri()}
+    relative = path.replace("\\", "/")
+    return {"uri": quote(relative, safe="/"), "uriBaseId": SOURCE_ROOT}
 
 
 def rule_anchor(rule: Rule) -> str:
@@ -64,7 +82,7 @@ def _fix(finding: Finding, replacements: Sequence[Replacement]) -> dict[str, Any
         "description": {"text": description},
         "artifactChanges": [
             {
-                "artifactLocation": {"uri": finding.path.replace("\\", "/")},
+                "artifactLocation": artifact_location(finding.path),
                 "replacements": [
                     {
                         "deletedRegion": {
@@ -97,7 +115,7 @@ def _result(
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": finding.path.replace("\\", "/")},
+                    "artifactLocation": artifact_location(finding.path),
                     "region": {
                         "startLine": finding.line,
                         "startColumn": finding.column,
@@ -140,6 +158,7 @@ def render(
                 "rules": [_rule_data(rule) for rule in ordered],
             }
         },
+        "originalUriBaseIds": {SOURCE_ROOT: {"uri": Path.cwd().as_uri() + "/"}},
         "columnKind": "unicodeCodePoints",
         "results": [
             _result(finding, rule_index, fingerprints or {}, fixes)

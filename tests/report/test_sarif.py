@@ -85,3 +85,23 @@ def test_output_file_written(tmp_path, capsys):
         json.loads(target.read_text()), SCHEMA, cls=jsonschema.Draft4Validator
     )
     assert [path.name for path in tmp_path.iterdir()] == ["report.sarif"]
+
+
+def test_artifact_uris(tmp_path, capsys, monkeypatch):
+    folder = tmp_path / "two words"
+    shutil.copytree(ROOT / "examples" / "json", folder)
+    monkeypatch.chdir(tmp_path)
+
+    _, relative = sarif_for(capsys, Path("two words") / "force_mfa.json")
+    _, absolute = sarif_for(capsys, folder / "force_mfa.json")
+
+    run = relative["runs"][0]
+    assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": tmp_path.as_uri() + "/"}}
+    location = run["results"][0]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"] == {
+        "uri": "two%20words/force_mfa.json",
+        "uriBaseId": "%SRCROOT%",
+    }
+    location = absolute["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"] == {"uri": (folder / "force_mfa.json").as_uri()}
+    jsonschema.validate(relative, SCHEMA, cls=jsonschema.Draft4Validator)
