@@ -223,7 +223,11 @@ def anchor_patterns(
     for pattern in patterns:
         if "/" not in pattern and os.sep not in pattern:
             continue
-        anchored.append(os.path.normpath(os.path.join(base, pattern)))
+        path = os.path.normpath(os.path.join(base, pattern))
+        # normpath drops the slash that makes a folder pattern.
+        if pattern.endswith(("/", os.sep)):
+            path += os.sep
+        anchored.append(path)
     return anchored
 
 
@@ -244,8 +248,9 @@ def path_matcher(patterns: Sequence[str]) -> Callable[[str], bool] | None:
 
     A relative pattern is matched against the path as given and against the
     file name. An absolute pattern (from `anchor_patterns`) is matched against
-    the path as given and against the path made absolute. Returns None when
-    there are no patterns. NOTE: symbolic links are not resolved, so a file
+    the path as given and against the path made absolute. A pattern that
+    ends with a slash matches every path under that folder. Returns None
+    when there are no patterns. NOTE: symbolic links are not resolved, so a file
     reached through a link is matched by the path of the link.
     """
     if not patterns:
@@ -257,6 +262,9 @@ def path_matcher(patterns: Sequence[str]) -> Callable[[str], bool] | None:
     relative = []
     absolute = []
     for pattern in patterns:
+        # A glob that ends with a slash names a folder: everything under it.
+        if pattern.endswith(("/", os.sep)):
+            pattern += "*"
         match = re.compile(fnmatch.translate(os.path.normcase(pattern))).match
         if os.path.isabs(pattern):
             absolute.append(match)

@@ -162,3 +162,12 @@ def test_cli_exclude_relative_to_cwd(repository, monkeypatch, run_scan):
         str(repository / "legacy" / "old.json"),
     ]
     assert paths(from_root) == [str(repository / "legacy" / "old.json")]
+
+
+def test_exclude_folder_with_slash(repository, monkeypatch, run_scan):
+    write(repository / ".mfa-guard.yaml", 'exclude: ["legacy/"]\n')
+    monkeypatch.chdir(repository)
+    result = run_scan(".")
+    from_cli = run_scan("--exclude", "current/", ".")
+    assert paths(result) == ["current/new.json"]
+    assert paths(from_cli) == []
