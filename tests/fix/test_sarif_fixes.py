@@ -60,7 +60,7 @@ def test_fixes_valid_and_exact(tmp_path, capsys, monkeypatch):
             },
             "artifactChanges": [
                 {
-                    "artifactLocation": {"uri": "stack.yaml"},
+                    "artifactLocation": {"uri": "stack.yaml", "uriBaseId": "%SRCROOT%"},
                     "replacements": [
                         {
                             "deletedRegion": {
