@@ -35,6 +35,10 @@ MAX_SYNTAX_DEPTH = 320
 MAX_BRACKET_DEPTH = 100
 _BRACKETS = re.compile(r"[\[\]{}()]")
 _SNIPPET_LENGTH = 40
+# A number without a fraction but with an exponent, such as "1e+4", with its
+# marker and sign as the group "exponent". A letter, digit, underscore or dot
+# before it makes it part of a name or of a number with a fraction instead.
+_EXPONENT = re.compile(rb"(?<![\w.])\d+(?P<exponent>[eE][+-]?)\d")
 _MISSING_NAMES = {
     "heredoc_identifier": "the closing heredoc marker",
     "quoted_template_end": 'the closing quote (")',
@@ -113,8 +117,23 @@ def read_source(path: Path, name: str) -> SourceFile:
 
 
 def parse_hcl(source: SourceFile, parser: Parser) -> None:
-    """Parse an HCL file with tree-sitter and store the tree on `source`."""
-    source.tree = parser.parse(source.data)
+    """Parse an HCL file with tree-sitter and store the tree on `source`.
+
+    tree-sitter-hcl 1.2.0 rejects a number with an exponent but no fraction,
+    such as `1e4`, which HCL accepts. So the parser reads a copy in which the
+    exponent of such a number is replaced by digits of the same length. The
+    tree's offsets stay those of the file, and `node_text` reads the file's
+    own text.
+    """
+    source.tree = parser.parse(_EXPONENT.sub(_digits, source.data))
+
+
+def _digits(match: re.Match[bytes]) -> bytes:
+    """Return the matched number with its exponent marker and sign as zeros."""
+    start, end = match.span("exponent")
+    text = match[0]
+    offset = match.start()
+    return text[: start - offset] + b"0" * (end - start) + text[end - offset :]
 
 
 def make_parser() -> Parser:
