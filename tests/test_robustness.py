@@ -452,7 +452,7 @@ TFPARSE_CRASH = """resource "aws_iam_policy" "p" {
   name   = "p"
   policy = "{}"
   dynamic "x" {
-    for_each = try(var.x, 1)
+    for_each = element([1], 0)
     content {}
   }
 }

@@ -3,14 +3,15 @@
 tfparse 0.6.22 drops a resource, data source or module block whose
 `for_each` or `count` it cannot expand, and raises nothing. It does so for a
 `for_each` that is a number, string, bool or null, one that depends on a
-variable without a value or on an attribute of a data source, and a
-negative `count`. The policies of such a block would go unchecked without a
-word. So after evaluation, the loader compares the blocks of each module
-instance that have a `for_each` or `count` with the instances tfparse
-returned. Each IAM block with none is reported as an `unresolved-policy`
-diagnostic at its `for_each` or `count`, unless the fallback evaluator shows
-that the value is empty (`{}`, `toset([])`, `count = 0`), which gives no
-instance in Terraform either.
+variable without a value or on an attribute of a data source, a list
+`for_each` without a string, number or bool element, and a `count` that is
+negative or too large for Terraform. The policies of such a block would go
+unchecked without a word. So after evaluation, the loader compares the
+blocks of each module instance that have a `for_each` or `count` with the
+instances tfparse returned. Each IAM block with none is reported as an
+`unresolved-policy` diagnostic at its `for_each` or `count`, unless the
+fallback evaluator shows that the value is empty (`{}`, `toset([])`,
+`count = 0`), which gives no instance in Terraform either.
 
 tfparse drops a `dynamic` block with an unknown `for_each` the same way. In
 a policy document that leaves out statements or conditions, so the document

@@ -19,12 +19,13 @@ tfparse reads, so the file's other blocks are still checked:
   ("value is not a collection" panic). In a child module it is evaluated
   with each call's arguments, as tfparse evaluates it;
 - a `file()` or `templatefile()` of a named pipe or a device (endless read).
+  In a `locals` block only that local value is blanked out, so tfparse
+  still evaluates the others.
 
-On a resource, data source or module, a scalar `for_each` makes tfparse
-drop the block without an error, and Terraform rejects it. The block is
-reported at its `for_each` (see `Guards.blocks`). So is a `count` that
-Terraform rejects, such as null, a bool, 1.5 or -1, and a block with both
-`count` and `for_each`.
+A `count` or `for_each` of a resource, data source or module that Terraform
+rejects, such as a scalar or a list `for_each` or a `count` of null, a
+bool, a list, 1.5 or -1, is reported at that argument (see
+`terraform_meta_arguments` for what tfparse does with each).
 
 Files with values nested deeper than the loader's own recursion allows
 are left out too (see `hcl_source.MAX_SYNTAX_DEPTH`), and so are files whose
@@ -32,9 +33,10 @@ brackets nest deeper than tfparse's parser can recurse, balanced or not
 (see `hcl_source.MAX_BRACKET_DEPTH`).
 
 NOTE: a `for_each` is caught when the fallback evaluator computes it or
-its type is plain from the syntax (see `terraform_primitives`), and a file
-name when the evaluator computes it. `for_each = try(var.x, 1)`, with
-`var.x` undeclared, still crashes tfparse. A scalar `for_each` that this
+its type is plain from the syntax (see `terraform_primitives` and
+`terraform_collections`), and a file name when the evaluator computes it.
+`for_each = element([1], 0)` in a `dynamic` block still crashes tfparse.
+A scalar `for_each` that this
 check misses, on an IAM resource or data source or on a call of a module
 with IAM resources, is still dropped by tfparse, and `terraform_dropped`
 reports it at the `for_each` as not checked.
@@ -45,7 +47,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mfa_guard.loaders.hcl_source import find_deep_brackets, find_deep_nesting
+from mfa_guard.loaders.hcl_source import (
+    SourceFile,
+    find_deep_brackets,
+    find_deep_nesting,
+)
 from mfa_guard.loaders.positions import Pos, Unresolved
 from mfa_guard.loaders.terraform_blocks import Attribute, Block
 from mfa_guard.loaders.terraform_expressions import (
@@ -53,9 +59,14 @@ from mfa_guard.loaders.terraform_expressions import (
     Definition,
     Evaluator,
     ModuleScope,
-    plain,
 )
-from mfa_guard.loaders.terraform_primitives import PrimitiveContext, primitive_kind
+from mfa_guard.loaders.terraform_meta_arguments import (
+    describe_block,
+    expansion_value,
+    rejected_expansion,
+    scalar_for_each,
+)
+from mfa_guard.loaders.terraform_primitives import PrimitiveContext
 from mfa_guard.loaders.terraform_references import (
     reference_graph,
     self_reference,
@@ -79,19 +90,28 @@ class Guards:
     reports the blocks of the other files that Terraform rejects, that
     tfparse drops or that would crash it. `rewritten` maps the name of each
     file with a block that would crash tfparse to the file's text with that
-    block blanked out, lines kept, for tfparse to read instead. `hidden`
-    contains the spans of the blanked blocks.
+    block, or that local value, blanked out, lines kept, for tfparse to read
+    instead. `hidden` contains the spans of the blanked text. `unsettled`
+    contains the spans of the `blocks` diagnostics that cannot tell whether
+    tfparse kept the block.
     """
 
     files: dict[str, Problem] = field(default_factory=dict)
     blocks: list[Diagnostic] = field(default_factory=list)
     rewritten: dict[str, str] = field(default_factory=dict)
     hidden: list[SourceSpan] = field(default_factory=list)
+    unsettled: list[SourceSpan] = field(default_factory=list)
 
     def reported(self, diagnostic: Diagnostic) -> bool:
-        """Return True when a guard reported the block `diagnostic` is about."""
+        """Return True when a guard reported the block `diagnostic` is about.
+
+        A guard diagnostic that cannot tell whether tfparse kept the block
+        does not count, so the report that tfparse dropped it is kept.
+        """
         span = diagnostic.span
-        if any(span == item.span for item in self.blocks):
+        if span not in self.unsettled and any(
+            span == item.span for item in self.blocks
+        ):
             return True
         return any(
             span.path == block.path and block.line <= span.line <= block.end_line
@@ -161,19 +181,35 @@ def find_unsafe_files(
         for name, blocks in module.blocks.items():
             if name in unsafe:
                 continue
-            invalid: list[Diagnostic] = []
-            hidden: list[Block] = []
-            problem = _first_problem(blocks, checks, (invalid, hidden))
+            findings = _FileFindings()
+            problem = _first_problem(blocks, checks, findings)
             if problem is not None:
                 unsafe[name] = problem
                 continue
-            guards.blocks.extend(invalid)
-            if hidden:
-                guards.rewritten[name] = _blank_blocks(hidden)
+            guards.blocks.extend(findings.invalid)
+            guards.unsettled.extend(findings.unsettled)
+            if findings.hidden:
+                source = blocks[0].source
+                guards.rewritten[name] = _blank_spans(source, findings.hidden)
                 guards.hidden.extend(
-                    SourceSpan(block.source.path, *block.span) for block in hidden
+                    SourceSpan(source.path, *span) for span in findings.hidden
                 )
     return guards
+
+
+@record(frozen=False)
+class _FileFindings:
+    """The findings of one file's checks, short of leaving the file out.
+
+    `invalid` contains the diagnostics of the blocks Terraform rejects or
+    that would crash tfparse, `hidden` the spans of the text to blank out
+    for tfparse, and `unsettled` the spans of the diagnostics that cannot
+    tell whether tfparse kept the block.
+    """
+
+    invalid: list[Diagnostic] = field(default_factory=list)
+    hidden: list[Pos] = field(default_factory=list)
+    unsettled: list[SourceSpan] = field(default_factory=list)
 
 
 @record(frozen=False)
@@ -227,21 +263,18 @@ def _crash_evaluators(
 
 
 def _argument_value(attribute: Attribute, caller: Evaluator) -> Any:
-    value = _expansion_value(attribute, caller)
+    value = expansion_value(attribute, caller)
     return Unresolved("(unknown argument)") if value is UNKNOWN else value
 
 
 def _first_problem(
-    blocks: list[Block],
-    checks: _Checks,
-    found: tuple[list[Diagnostic], list[Block]],
+    blocks: list[Block], checks: _Checks, found: _FileFindings
 ) -> Problem | None:
     """Return the first reason to leave the file of `blocks` out, if any.
 
-    Adds, as it goes, each block Terraform rejects to the diagnostics of
-    `found`, and each block that would crash tfparse to its blocks too.
+    Adds, as it goes, each block Terraform rejects or that would crash
+    tfparse to `found`, with the text to blank out of the latter.
     """
-    invalid, hidden = found
     invalid_types = invalid_type_constraints(blocks)
     if invalid_types:
         return invalid_types[0]
@@ -250,21 +283,53 @@ def _first_problem(
         problem = self_reference(block, edges)
         if problem is not None:
             return problem
-        crash = _crash(block, checks)
-        if crash is not None:
-            hidden.append(block)
-            invalid.append(crash)
+        crashes = _crashes(block, checks)
+        if crashes:
+            for diagnostic, hidden in crashes:
+                found.invalid.append(diagnostic)
+                found.hidden.append(hidden)
             continue
-        counted = _counted(block)
-        rejected = (
-            _both_expansions(counted)
-            or _dropped_for_each(counted, checks)
-            or _invalid_count(counted, checks.block_evaluator)
-        )
+        rejected = rejected_expansion(block, checks.block_evaluator, checks.context)
         if rejected is not None:
-            span = SourceSpan(block.source.path, *rejected[0])
-            invalid.append(Diagnostic(DiagnosticKind.PARSE_ERROR, span, rejected[1]))
+            span = SourceSpan(block.source.path, *rejected.span)
+            found.invalid.append(
+                Diagnostic(DiagnosticKind.PARSE_ERROR, span, rejected.message)
+            )
+            if not rejected.settled:
+                found.unsettled.append(span)
     return None
+
+
+def _crashes(block: Block, checks: _Checks) -> list[tuple[Diagnostic, Pos]]:
+    """Report each part of `block` that tfparse would crash or hang on, with its span.
+
+    In a `locals` block, each local value that reads a pipe or a device is
+    reported and blanked out on its own, so tfparse still evaluates the
+    others. Any other block is blanked out whole.
+    """
+    if block.type == "locals":
+        return _local_crashes(block, checks)
+    crash = _crash(block, checks)
+    return [] if crash is None else [(crash, block.span)]
+
+
+def _local_crashes(block: Block, checks: _Checks) -> list[tuple[Diagnostic, Pos]]:
+    crashes = []
+    for name, attribute in block.attributes.items():
+        # `special_file` reads the attributes of a block, so each local
+        # value is checked in a block of its own.
+        local = Block(block.type, (), attribute.span, block.source, {name: attribute})
+        for evaluator in checks.crash_evaluators:
+            special = special_file(local, evaluator, checks.bases)
+            if special is None:
+                continue
+            pos, reason = special
+            span = SourceSpan(block.source.path, *pos)
+            message = f"{reason}, so local.{name} was not evaluated"
+            diagnostic = Diagnostic(DiagnosticKind.PARSE_ERROR, span, message)
+            crashes.append((diagnostic, attribute.span))
+            break
+    return crashes
 
 
 def _crash(block: Block, checks: _Checks) -> Diagnostic | None:
@@ -274,14 +339,14 @@ def _crash(block: Block, checks: _Checks) -> Diagnostic | None:
     module's own text, is reported as not checked (info), because another
     value of the variable may be valid.
     """
-    lost = f"so {_describe(block)} was not checked"
+    lost = f"so {describe_block(block)} was not checked"
     dynamic = _dynamic_blocks(block)
     for evaluator in checks.crash_evaluators:
-        scalar = _scalar_for_each(dynamic, evaluator, checks.context)
+        scalar = scalar_for_each(dynamic, evaluator, checks.context)
         if scalar is not None:
             attribute, found = scalar
             span = SourceSpan(block.source.path, *attribute.span)
-            if _scalar_for_each(dynamic, checks.block_evaluator, checks.context):
+            if scalar_for_each(dynamic, checks.block_evaluator, checks.context):
                 message = f"invalid for_each in {found}; Terraform rejects this, {lost}"
                 return Diagnostic(DiagnosticKind.PARSE_ERROR, span, message)
             message = (
@@ -297,15 +362,14 @@ def _crash(block: Block, checks: _Checks) -> Diagnostic | None:
     return None
 
 
-def _blank_blocks(blocks: list[Block]) -> str:
-    """Return the text of the blocks' file with each block replaced by spaces.
+def _blank_spans(source: SourceFile, spans: list[Pos]) -> str:
+    """Return the text of `source` with each of `spans` replaced by spaces.
 
     Line breaks stay, so tfparse reports the other blocks at their lines.
     """
-    source = blocks[0].source
     characters = list(source.text)
-    for block in blocks:
-        line, column, end_line, end_column = block.span
+    for span in spans:
+        line, column, end_line, end_column = span
         start = source.line_starts[line - 1] + column - 1
         end = source.line_starts[end_line - 1] + end_column - 1
         for index in range(start, min(end, len(characters))):
@@ -338,152 +402,6 @@ def _static_scope(
         if name in scope.variables:
             scope.variables[name] = definition
     return scope
-
-
-def _scalar_for_each(
-    owners: list[Block], evaluator: Evaluator, context: PrimitiveContext
-) -> tuple[Attribute, str] | None:
-    """Find a `for_each` of one of `owners` whose value is a string, number or bool.
-
-    Returns the attribute and what is wrong, such as `dynamic "statement": a
-    string is not a collection`. In a `dynamic`
-    block, tfparse panics on such a value. On a resource, data source or
-    module, tfparse silently drops the block.
-    """
-    for owner in owners:
-        attribute = owner.attributes.get("for_each")
-        if attribute is None:
-            continue
-        kind = _scalar_kind(_expansion_value(attribute, evaluator))
-        if kind is None and attribute.expression is not None:
-            kind = primitive_kind(attribute.expression, attribute.source, context)
-        if kind is None:
-            continue
-        found = f"{_describe(owner)}: a {kind} is not a collection"
-        return attribute, found
-    return None
-
-
-def _dropped_for_each(owners: list[Block], checks: _Checks) -> Problem | None:
-    """Find a scalar `for_each` of a resource, data source or module, which tfparse drops."""
-    scalar = _scalar_for_each(owners, checks.block_evaluator, checks.context)
-    if scalar is None:
-        return None
-    attribute, found = scalar
-    message = (
-        f"invalid for_each in {found}; Terraform rejects this, so the block was"
-        " not checked"
-    )
-    return attribute.span, message
-
-
-def _both_expansions(owners: list[Block]) -> Problem | None:
-    """Find a block of `owners` with both `count` and `for_each`, which Terraform rejects."""
-    for owner in owners:
-        attribute = owner.attributes.get("for_each")
-        if attribute is None or "count" not in owner.attributes:
-            continue
-        message = (
-            f"invalid {_describe(owner)}: count and for_each cannot both be set;"
-            " Terraform rejects this"
-        )
-        return attribute.span, message
-    return None
-
-
-def _invalid_count(owners: list[Block], evaluator: Evaluator) -> Problem | None:
-    """Find a `count` of one of `owners` that Terraform rejects.
-
-    Terraform converts `count` to a whole number of 0 or more, so "2" and
-    2.0 are valid, while null, a bool, 1.5, "abc" and -1 are not. tfparse
-    drops a block with a negative count and keeps one instance of the
-    others, so their policy is still checked.
-    """
-    for owner in owners:
-        attribute = owner.attributes.get("count")
-        if attribute is None:
-            continue
-        value = _expansion_value(attribute, evaluator)
-        reason = _count_problem(value)
-        if reason is None:
-            continue
-        outcome = "the block was checked as a single instance"
-        if _is_negative(value):
-            outcome = "the block was not checked"
-        message = (
-            f"invalid count in {_describe(owner)}: {reason}; Terraform rejects"
-            f" this, and {outcome}"
-        )
-        return attribute.span, message
-    return None
-
-
-def _expansion_value(attribute: Attribute, evaluator: Evaluator) -> Any:
-    """Return the value of a `for_each` or `count`, or UNKNOWN.
-
-    In JSON syntax a string is a template, which this check does not
-    evaluate when it has an interpolation or a directive.
-    """
-    if attribute.expression is not None:
-        return evaluator.evaluate(attribute.expression, attribute.source)
-    value = attribute.json_value
-    if isinstance(value, str) and ("${" in value or "%{" in value):
-        return UNKNOWN
-    return plain(value)
-
-
-def _scalar_kind(value: Any) -> str | None:
-    """Name the type of a string, number or bool, or return None for anything else."""
-    if isinstance(value, Unresolved) or value is UNKNOWN:
-        return None
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return None
-
-
-def _count_problem(value: Any) -> str | None:
-    """Describe why `value` is not a valid `count`, or return None if it is or may be."""
-    if value is None:
-        return "the value is null"
-    if isinstance(value, bool):
-        return "a bool is not a number"
-    if isinstance(value, Unresolved) or not isinstance(value, str | int | float):
-        return None
-    number: int | float
-    if isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            return f'the string "{value}" is not a number'
-    else:
-        number = value
-    text = f'"{value}"' if isinstance(value, str) else str(value)
-    if isinstance(number, float) and not number.is_integer():
-        return f"{text} is not a whole number"
-    if number < 0:
-        return f"{text} is negative"
-    return None
-
-
-def _is_negative(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value < 0
-
-
-def _describe(block: Block) -> str:
-    """Name a block as written, such as `resource "aws_iam_policy" "p"` or "the locals block"."""
-    if not block.labels:
-        return f"the {block.type} block"
-    labels = " ".join(f'"{label}"' for label in block.labels)
-    return f"{block.type} {labels}"
-
-
-def _counted(block: Block) -> list[Block]:
-    """Return the block itself if it may have `for_each`: a resource, data source or module."""
-    return [block] if block.type in ("resource", "data", "module") else []
 
 
 def _dynamic_blocks(block: Block) -> list[Block]:

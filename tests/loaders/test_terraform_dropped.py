@@ -325,7 +325,7 @@ SWITCHES = "locals {\n  m = { a = { on = %s }, b = { on = false } }\n}\n"
     "meta_argument",
     [
         "for_each = { for k, v in local.m : k => v if v.on }",
-        "for_each = [for k, v in local.m : [k] if v.on]",
+        "for_each = toset([for k, v in local.m : k if v.on])",
     ],
 )
 def test_filtered_for_empty(run_scan: Any, tmp_path: Path, meta_argument: str) -> None:
@@ -335,9 +335,9 @@ def test_filtered_for_empty(run_scan: Any, tmp_path: Path, meta_argument: str) -
 
 
 def test_filtered_for_non_empty(tmp_path: Path) -> None:
-    # Terraform rejects a list of lists as for_each, and tfparse drops the
+    # Terraform rejects a set of lists as for_each, and tfparse drops the
     # block, so the evaluator's non-empty value keeps the report.
-    meta = "for_each = [for k, v in local.m : [k] if v.on]"
+    meta = "for_each = toset([for k, v in local.m : [k] if v.on])"
     files = {"main.tf": policy_resource(meta) + SWITCHES % "true"}
     write_tree(tmp_path, files)
     (diagnostic,) = load_terraform_module(tmp_path, []).diagnostics
