@@ -12,7 +12,7 @@ from typing import Any
 
 from mfa_guard.engine.check_mfa_strings import is_string_operator, string_test_problem
 from mfa_guard.engine.check_requests import conditional_text, validate_scenarios
-from mfa_guard.engine.predicates import base_operator
+from mfa_guard.engine.predicates import MFA_KEYS, base_operator
 from mfa_guard.engine.schema import (
     RuleError,
     check_unknown,
@@ -136,12 +136,16 @@ def _covered(statement: Statement, scope: DocumentScope, scenario: Scenario) -> 
     """Return whether another statement denies what `statement` denies, in `scenario`.
 
     That is a Deny of the same document with the same Action or NotAction
-    list and Resource list, no NotResource, and a condition that holds in
-    the scenario. A `Bool` deny next to a copy of it that tests `Null`
-    covers access keys that way.
+    list and Resource list, no NotResource, and a condition that tests only
+    MFA keys and holds in the scenario. A `Bool` deny next to a copy of it
+    that tests `Null` covers access keys that way. A test of another key,
+    such as aws:RequestedRegion, would make the cover hold for some requests
+    only, so such a deny covers nothing.
     """
     for other in scope.document.statements:
         if other is statement or other.effect != "Deny" or other.not_resources:
+            continue
+        if any(entry.key.lower() not in MFA_KEYS for entry in other.conditions):
             continue
         if not _same_entries(other.actions, statement.actions, fold=True):
             continue

@@ -115,10 +115,13 @@ Entries:
 - `policy-variables` {}: the statement uses `${...}` policy variables in
   Resource, NotResource or condition values. The finding points at the
   first entry that does. Fields: `detail` (the variables).
-- `resource-limited` {}: the statement has NotAction, or an Action of `*`,
-  and a Resource without the entry `*`, so it reaches only some resources.
-  A statement with NotResource is not reported. The finding points at the
-  first Resource entry. Fields: `resources` (the entries).
+- `resource-limited` {}: the statement has NotAction that exempts a
+  self-service action such as iam:EnableMFADevice, or an Action of `*` on
+  IAM resources only, and a Resource without the entry `*`, so it enforces
+  MFA on only some resources. A statement with NotResource, or in a
+  document that also has an MFA deny over every action on `*`, is not
+  reported. The finding points at the first Resource entry. Fields:
+  `resources` (the entries).
 
 Problem reports:
 

@@ -26,6 +26,7 @@ A statement is checked only when every predicate in `where` is true for it.
 - `mfa-age-test`: the statement tests aws:MultiFactorAuthAge with a
   `Numeric` operator.
 - `mfa-enforcing-policy`: the statement's document contains an MFA deny.
+- `no-mfa-deny-in-policy`: the statement's document contains no MFA deny.
 - `allows-in-set`: a policy set that contains the statement's document has
   an Allow statement. A set is the policies that apply to one IAM user (see
   "Checks"), or the document alone when no user is known. A set without
@@ -260,6 +261,9 @@ PREDICATES: dict[str, Predicate] = {
     "mfa-present-required": _requires_mfa_present,
     "mfa-age-test": _has_mfa_age_test,
     "mfa-enforcing-policy": _in_mfa_enforcing_policy,
+    "no-mfa-deny-in-policy": lambda statement, scope: (
+        not _in_mfa_enforcing_policy(statement, scope)
+    ),
     "allows-in-set": _allows_in_set,
     "variables-not-substituted": _variables_not_substituted,
     "deny": lambda statement, scope: statement.effect == "Deny",

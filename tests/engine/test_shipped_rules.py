@@ -503,9 +503,17 @@ def resource_deny(action_element, resource_element):
 @pytest.mark.parametrize(
     ("action_element", "resource_element", "expected"),
     [
-        ('"Action": "*"', '"Resource": ["arn:aws:s3:::*", "arn:aws:ec2:*"]', [(7, 20)]),
-        ('"Action": "*"', '"Resource": ["arn:aws:s3:::*", "*"]', []),
-        # A deny of named actions protects only them, on purpose.
+        ('"Action": "*"', '"Resource": ["arn:aws:iam::*:user/*"]', [(7, 20)]),
+        # A Resource given as one string is placed at its key.
+        (
+            '"NotAction": "sts:GetSessionToken"',
+            '"Resource": "arn:aws:s3:::*"',
+            [(7, 7)],
+        ),
+        ('"Action": "*"', '"Resource": ["arn:aws:iam::*:user/*", "*"]', []),
+        # Denies that protect one bucket, on purpose.
+        ('"Action": "*"', '"Resource": "arn:aws:s3:::prod/*"', []),
+        ('"NotAction": "s3:GetObject"', '"Resource": "arn:aws:s3:::prod/*"', []),
         ('"Action": "s3:DeleteObject"', '"Resource": "arn:aws:s3:::prod/*"', []),
         # NotResource names the resources it leaves out.
         ('"Action": "*"', '"NotResource": "arn:aws:s3:::public/*"', []),
@@ -522,3 +530,45 @@ def test_mfa_deny_resource_limited(
         if rule == "mfa-deny-resource-limited"
     ]
     assert located == expected
+
+
+def test_null_deny_of_one_region_covers_nothing(tmp_path, run_scan):
+    # Access keys are denied only in us-east-1, so the Bool deny still lets
+    # them in everywhere else.
+    text = deny_pair(["sts:GetSessionToken", "iam:EnableMFADevice"]).replace(
+        '{"Null": {"aws:MultiFactorAuthPresent": "true"}}',
+        '{"Null": {"aws:MultiFactorAuthPresent": "true"},'
+        ' "StringEquals": {"aws:RequestedRegion": "us-east-1"}}',
+    )
+    result = scan_policy(tmp_path, run_scan, text)
+    bypasses = [
+        finding
+        for finding in result.located()
+        if finding[0] in ("access-key-bypass", "console-bypass-null")
+    ]
+    assert bypasses == [("access-key-bypass", 9, 21)]
+
+
+def test_true_deny_beside_mfa_deny_passes(tmp_path, run_scan):
+    # A deny of MFA sessions outside the office network, in a policy whose
+    # other deny already denies every caller without MFA.
+    text = deny_pair(["sts:GetSessionToken", "iam:EnableMFADevice"]).replace(
+        '{"Null": {"aws:MultiFactorAuthPresent": "true"}}',
+        '{"Bool": {"aws:MultiFactorAuthPresent": "true"},'
+        ' "NotIpAddress": {"aws:SourceIp": "192.0.2.0/24"}}',
+    )
+    result = scan_policy(tmp_path, run_scan, text)
+    assert "mfa-deny-inverted" not in [rule for rule, _, _ in result.located()]
+
+
+def test_narrow_deny_beside_full_deny_passes(tmp_path, run_scan):
+    # The Bool deny on "*" already denies every resource to callers without
+    # MFA, so the narrower copy only repeats it for the user's own ARN.
+    text = deny_pair(["sts:GetSessionToken", "iam:EnableMFADevice"]).replace(
+        '"Resource": "*",\n      "Condition": {"Null"',
+        '"Resource": "arn:aws:iam::*:user/${aws:username}",\n      "Condition": {"Null"',
+    )
+    assert "arn:aws:iam::*:user/${aws:username}" in text
+
+    result = scan_policy(tmp_path, run_scan, text)
+    assert "mfa-deny-resource-limited" not in [rule for rule, _, _ in result.located()]
