@@ -21,7 +21,7 @@ from mfa_guard.baseline import (
 )
 from mfa_guard.config import Config, find_config, load_config
 from mfa_guard.discover import anchor_patterns, file_patterns
-from mfa_guard.engine.context import RunContext, ScenarioSettings
+from mfa_guard.engine.context import RunContext, scenario_settings
 from mfa_guard.engine.rules import Rule, load_rules
 from mfa_guard.errors import UsageError
 from mfa_guard.loaders.base import DEFAULT_MAX_BYTES
@@ -106,15 +106,7 @@ def prepare(args: argparse.Namespace) -> ScanSettings:
     rules = select_rules(
         load_rules([*config.rule_dirs, *args.rules]), config, args.disable
     )
-    scenario_keys = {
-        "account": "account",
-        "region": "region",
-        "user-name": "user_name",
-        "user-path": "user_path",
-    }
-    settings = ScenarioSettings(
-        **{scenario_keys[key]: value for key, value in config.scenarios.items()}
-    )
+    settings = scenario_settings(config.scenarios)
     max_bytes = (
         getattr(args, "max_file_size", None)
         or config.max_file_size

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+from mfa_guard.engine.context import ScenarioSettings, scenario_settings
 from mfa_guard.errors import UsageError
 from mfa_guard.iam.evaluate import Decision, Request, evaluate
 from mfa_guard.iam.scenarios import (
@@ -60,13 +62,29 @@ def _scenario(
         raise UsageError(
             f"unknown scenario {base!r}; expected one of {', '.join(SCENARIO_NAMES)}"
         )
+    settings = _configured_settings()
     if user is None:
-        scenario = build_scenario(base)
-    else:
-        scenario = build_scenario(base, user_name=user[0], user_path=user[1])
+        user = settings.user_name, settings.user_path
+    scenario = build_scenario(
+        base,
+        account=settings.account,
+        region=settings.region,
+        user_name=user[0],
+        user_path=user[1],
+    )
     if pairs:
         scenario = scenario.with_overrides(_parse_context(pairs))
     return scenario
+
+
+def _configured_settings() -> ScenarioSettings:
+    """Return the scenario settings of the configuration a scan here would read."""
+    from mfa_guard.config import find_config, load_config
+
+    found = find_config(Path.cwd())
+    if found is None:
+        return ScenarioSettings()
+    return scenario_settings(load_config(found).scenarios)
 
 
 def default_resource(action: str, scenario: Scenario) -> str:

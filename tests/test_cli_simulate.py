@@ -144,3 +144,16 @@ def test_only_unevaluated_policy_named(tmp_path, capsys):
     assert code == 2
     assert f"no IAM policy found in {tmp_path}; not evaluated: " in error
     assert f"{tmp_path / 'broken.json'}:2:17: " in error
+
+
+def test_configured_scenario_settings(tmp_path, capsys, monkeypatch):
+    # simulate reads the scenario settings that a scan in this folder reads.
+    (tmp_path / ".mfa-guard.yaml").write_text(
+        'scenarios:\n  account: "999988887777"\n  user-name: bob\n  user-path: /ops/\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    code, data, _ = simulate(
+        capsys, "--action", "iam:ChangePassword", "--scenario", "console-without-mfa"
+    )
+    assert code == 0
+    assert data["resource"] == "arn:aws:iam::999988887777:user/ops/bob"

@@ -23,6 +23,22 @@ class ScenarioSettings:
     user_path: str = "/"
 
 
+# Configuration keys of the scenario settings, and their ScenarioSettings fields.
+SETTING_FIELDS = {
+    "account": "account",
+    "region": "region",
+    "user-name": "user_name",
+    "user-path": "user_path",
+}
+
+
+def scenario_settings(configured: dict[str, str]) -> ScenarioSettings:
+    """Build the settings from a configuration's `scenarios` mapping."""
+    return ScenarioSettings(
+        **{SETTING_FIELDS[key]: value for key, value in configured.items()}
+    )
+
+
 @record(frozen=False)
 class RunContext:
     settings: ScenarioSettings = field(default_factory=ScenarioSettings)
