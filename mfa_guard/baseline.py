@@ -63,7 +63,12 @@ def write_baseline(
         for finding in findings
     ]
     data = {"version": BASELINE_VERSION, "tool": "mfa-guard", "findings": entries}
-    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    try:
+        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    except OSError as error:
+        raise UsageError(
+            f"failed to write the baseline {path}: {error.strerror or error}"
+        ) from None
 
 
 def read_baseline(path: Path) -> Counter[str]:

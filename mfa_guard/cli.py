@@ -317,8 +317,12 @@ def _use_colour(target: Path | None) -> bool:
 
 
 def _run_scan(args: argparse.Namespace) -> int:
-    if args.output is not None:
-        _check_output_folder(args.output)
+    for option, target in (
+        ("--output", args.output),
+        ("--write-baseline", args.write_baseline),
+    ):
+        if target is not None:
+            _check_output_folder(option, target)
     prefetch = None
     if not (args.fix or args.diff):
         from mfa_guard.loaders.base import DEFAULT_MAX_BYTES
@@ -463,11 +467,11 @@ def _render_scan(
     )
 
 
-def _check_output_folder(target: Path) -> None:
-    """Reject an --output path whose folder does not exist, before the scan runs."""
+def _check_output_folder(option: str, target: Path) -> None:
+    """Reject a file to write whose folder does not exist, before the scan runs."""
     folder = target.parent
     if not folder.is_dir():
-        raise UsageError(f"--output: folder not found: {folder}")
+        raise UsageError(f"{option}: folder not found: {folder}")
 
 
 def _write_output(output: str, target: Path | None) -> None:

@@ -113,11 +113,11 @@ class _Validator:
 _SCENARIO_FORMS = {
     "account": (re.compile(r"\d{12}"), "expected a 12-digit account id"),
     "region": (
-        re.compile(r"[a-z]{2}(-[a-z]+)+-\d+"),
+        re.compile(r"[a-z]{2,4}(-[a-z]+)+-\d+"),
         "expected a region name such as us-east-1",
     ),
     "user-name": (
-        re.compile(r"[\w+=,.@-]{1,64}"),
+        re.compile(r"[A-Za-z0-9_+=,.@-]{1,64}"),
         "expected an IAM user name: 1 to 64 letters, digits and +=,.@_-",
     ),
     "user-path": (

@@ -64,6 +64,7 @@ scenarios:
         ),
         ("scenarios:\n  region: mars-1\n", 2, "expected a region name"),
         ("scenarios:\n  user-name: a b\n", 2, "expected an IAM user name"),
+        ("scenarios:\n  user-name: Jürgen\n", 2, "expected an IAM user name"),
         ("scenarios:\n  user-path: eng\n", 2, "starts and ends with /"),
         ("max-file-size: big\n", 1, "key 'max-file-size': expected a positive number"),
         ("disable: MFA003\ndisable: MFA004\n", 2, "key 'disable' appears twice"),

@@ -210,3 +210,13 @@ def test_deeply_nested_baseline_exits_2(tmp_path, capsys):
     deep.write_text("[" * 100_000 + "]" * 100_000)
     assert main(["scan", "--baseline", str(deep), str(tmp_path)]) == 2
     assert f"could not read the baseline {deep}" in capsys.readouterr().err
+
+
+def test_baseline_folder_missing(tmp_path, capsys):
+    from mfa_guard.cli import main
+
+    target = tmp_path / "missing" / "baseline.json"
+    assert main(["scan", "--write-baseline", str(target), str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        f"mfa-guard: error: --write-baseline: folder not found: {target.parent}\n"
+    )
