@@ -234,7 +234,7 @@ class Evaluator:
         Returns None for a traversal this evaluator cannot start.
         """
         if root == "data":
-            return _account_data(steps, source)
+            return _account_data(steps, source, self.scope.other_accounts)
         if root not in ("var", "local", "path") or not steps:
             return None
         if steps[0].type != "get_attr":
@@ -385,13 +385,20 @@ def tries_outside(node: Node, source: SourceFile) -> bool:
     return False
 
 
-def _account_data(steps: list[Node], source: SourceFile) -> tuple[Any, int] | None:
-    """Return the value of `data.<type>.<name>[index].<attribute>` from ACCOUNT_DATA."""
+def _account_data(
+    steps: list[Node], source: SourceFile, other_accounts: set[str]
+) -> tuple[Any, int] | None:
+    """Return the value of `data.<type>.<name>[index].<attribute>` from ACCOUNT_DATA.
+
+    A data source that another provider reads (`other_accounts`) has none.
+    """
     names = [
         _attribute_name(step, source) if step.type == "get_attr" else None
         for step in steps
     ]
     if len(names) < 3 or names[0] is None or names[1] is None:
+        return None
+    if f"{names[0]}.{names[1]}" in other_accounts:
         return None
     # `data.aws_caller_identity.current[0].account_id` when the block has a count.
     used = 2

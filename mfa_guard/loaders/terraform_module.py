@@ -16,6 +16,7 @@ from typing import Any
 from mfa_guard.loaders.hcl_source import SourceFile
 from mfa_guard.loaders.terraform_blocks import Block
 from mfa_guard.loaders.terraform_expressions import (
+    ACCOUNT_DATA,
     UNKNOWN,
     Definition,
     ModuleScope,
@@ -165,7 +166,21 @@ class ModuleIndex:
                 attribute = block.attributes.get(name) if block else None
                 scope.locals[name] = Definition(value, attribute)
         _mark_guessed_locals(scope)
+        scope.other_accounts = self._other_account_data()
         return scope
+
+    def _other_account_data(self) -> set[str]:
+        """Return the account data sources ("type.name") read through another provider.
+
+        `data "aws_caller_identity" "prod" { provider = aws.prod }` may
+        describe another account than the caller's own.
+        """
+        names = set()
+        for type_name, _ in ACCOUNT_DATA:
+            for entry in self.entries(type_name, "data"):
+                if "provider" in entry.block.attributes and len(entry.block.labels) > 1:
+                    names.add(f"{type_name}.{entry.block.labels[1]}")
+        return names
 
     def _evaluated(self, key: str) -> list[dict[str, Any]]:
         """Return tfparse's blocks under `key`.

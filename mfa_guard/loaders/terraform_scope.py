@@ -113,9 +113,12 @@ class ModuleScope:
     relative to the root module, where Terraform resolves relative paths.
     `guessed_locals` names the local values whose tfparse value is a
     fallback that Terraform would not take (see `tries_outside`).
+    `other_accounts` names the account data sources ("aws_caller_identity.x")
+    that another provider reads, which may describe another account.
     """
 
     variables: dict[str, Definition] = field(default_factory=dict)
     locals: dict[str, Definition] = field(default_factory=dict)
     path_module: str = "."
     guessed_locals: set[str] = field(default_factory=set)
+    other_accounts: set[str] = field(default_factory=set)

@@ -77,3 +77,11 @@ def test_try_keeps_resource_unknown(tmp_path: Path) -> None:
     resource = '"arn:aws:iam::*:user/${local.name}"'
     resources = resources_of(tmp_path, prelude, resource)
     assert isinstance(resources[0], Unresolved)
+
+
+def test_other_provider_account_unresolved(tmp_path: Path) -> None:
+    # The aliased provider may sign in to another account.
+    prelude = 'data "aws_caller_identity" "prod" {\n  provider = aws.prod\n}\n'
+    resource = '"arn:aws:iam::${data.aws_caller_identity.prod.account_id}:user/$${aws:username}"'
+    resources = resources_of(tmp_path, prelude, resource)
+    assert isinstance(resources[0], Unresolved)
