@@ -145,6 +145,9 @@ def run_exempts(
         catalogue = get_catalogue()
         allowed = expand_patterns(tuple(body["outside"]))
         for entry in entries:
+            # A whole service is what `whole-services` reports.
+            if _is_whole_service(entry):
+                continue
             beyond = [
                 action
                 for action in expand_patterns((entry,))

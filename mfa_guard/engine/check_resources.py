@@ -10,6 +10,7 @@ from typing import Any
 from mfa_guard.engine.predicates import is_mfa_deny
 from mfa_guard.engine.schema import check_unknown, require_mapping
 from mfa_guard.engine.scope import DocumentScope, Hit
+from mfa_guard.iam.arns import arn_matches
 from mfa_guard.loaders.positions import Unresolved
 from mfa_guard.model import SourceSpan, Statement
 
@@ -28,6 +29,19 @@ SELF_SERVICE_ACTIONS = frozenset(
     }
 )
 _IAM_ARN = re.compile(r"arn:[^:]*:iam:")
+# Resources of other services that an MFA deny must reach.
+_SAMPLE_ARNS = (
+    "arn:aws:s3:::example-bucket/report.csv",
+    "arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0",
+)
+# What a narrowed Resource leaves out, for the `detail` field.
+_LEFT_OUT_RESOURCES = (
+    "requests on every other resource, such as S3 objects or EC2 instances,"
+)
+_LEFT_OUT_STAR = (
+    'the requests authorized against "*", such as s3:ListAllMyBuckets and'
+    " other actions without resource-level permissions,"
+)
 
 
 def validate_resource_limited(body: Any, path: Path, key: str) -> None:
@@ -56,16 +70,24 @@ def run_resource_limited(
     if not _covers_every_action(statement) or statement.not_resources:
         return []
     entries = statement.resources or ()
-    if not entries or any(_is_everything(entry) for entry in entries):
+    if not entries or any(isinstance(entry, Unresolved) for entry in entries):
         return []
-    if any(isinstance(entry, Unresolved) for entry in entries):
+    covers_star = any(arn_matches(entry, "*") for entry in entries)
+    covers_arns = all(
+        any(arn_matches(entry, arn) for entry in entries) for arn in _SAMPLE_ARNS
+    )
+    if covers_star and covers_arns:
         return []
     if not _enforces_mfa_everywhere(statement):
         return []
-    if any(_denies_everywhere(other, scope) for other in scope.document.statements):
+    if _every_set_denies_everywhere(scope):
         return []
 
-    fields = {"resources": ", ".join(f'"{entry}"' for entry in entries)}
+    detail = _LEFT_OUT_STAR if covers_arns else _LEFT_OUT_RESOURCES
+    fields = {
+        "resources": ", ".join(f'"{entry}"' for entry in entries),
+        "detail": detail,
+    }
     return [Hit(statement.item_span("Resource", 0), fields)]
 
 
@@ -76,6 +98,22 @@ def _enforces_mfa_everywhere(statement: Statement) -> bool:
             entry.lower() in SELF_SERVICE_ACTIONS for entry in statement.not_actions
         )
     return all(_IAM_ARN.match(entry) for entry in statement.resources or ())
+
+
+def _every_set_denies_everywhere(scope: DocumentScope) -> bool:
+    """Return whether each policy set of the document has an MFA deny on every resource."""
+    for policy_set in scope.sets:
+        found = False
+        for document in policy_set.documents:
+            member = scope
+            if document is not scope.document:
+                member = DocumentScope(document, scope.context)
+            if any(_denies_everywhere(other, member) for other in document.statements):
+                found = True
+                break
+        if not found:
+            return False
+    return True
 
 
 def _denies_everywhere(statement: Statement, scope: DocumentScope) -> bool:
@@ -90,7 +128,10 @@ def _denies_everywhere(statement: Statement, scope: DocumentScope) -> bool:
 def _covers_every_action(statement: Statement) -> bool:
     if statement.not_actions is not None:
         return True
-    return any(_is_everything(entry) for entry in statement.actions or ())
+    # "*" and "*:*" both match every action.
+    return any(
+        _is_everything(entry.replace(":", "", 1)) for entry in statement.actions or ()
+    )
 
 
 def _is_everything(entry: str) -> bool:

@@ -103,7 +103,8 @@ Entries:
   statement's NotAction exempts actions that match `actions`, after
   expanding the wildcards of both against the IAM action catalogue, while
   its condition holds in one of `scenarios`. With `outside` instead, it
-  exempts catalogue actions that match none of the patterns of `outside`.
+  exempts catalogue actions that match none of the patterns of `outside`,
+  through entries that do not cover a whole service.
   With `whole-services: true`, a NotAction entry that covers every action
   of a service (`s3:*`) is reported too. Fields: `actions` (the exempted
   ones; with `outside`, at most eight are named), `patterns` (the
@@ -121,7 +122,7 @@ Entries:
   MFA on only some resources. A statement with NotResource, or in a
   document that also has an MFA deny over every action on `*`, is not
   reported. The finding points at the first Resource entry. Fields:
-  `resources` (the entries).
+  `resources` (the entries), `detail` (which requests the deny leaves out).
 
 Problem reports:
 

@@ -26,7 +26,10 @@ A statement is checked only when every predicate in `where` is true for it.
 - `mfa-age-test`: the statement tests aws:MultiFactorAuthAge with a
   `Numeric` operator.
 - `mfa-enforcing-policy`: the statement's document contains an MFA deny.
-- `no-mfa-deny-in-policy`: the statement's document contains no MFA deny.
+- `no-mfa-deny-in-set`: some policy set that contains the statement's
+  document has no MFA deny in any of its documents. A set is the policies
+  that apply to one IAM user, or the document alone when no user is known.
+- `mfa-keys-only`: every condition entry of the statement tests an MFA key.
 - `allows-in-set`: a policy set that contains the statement's document has
   an Allow statement. A set is the policies that apply to one IAM user (see
   "Checks"), or the document alone when no user is known. A set without
@@ -234,6 +237,28 @@ def _in_mfa_enforcing_policy(statement: Statement, scope: DocumentScope) -> bool
     return scope.memo("mfa-enforcing-policy", compute)
 
 
+def set_has_mfa_deny(scope: DocumentScope) -> bool:
+    """Return whether every policy set that contains the document has an MFA deny."""
+
+    def compute() -> bool:
+        return all(
+            any(
+                _document_has_mfa_deny(document, scope)
+                for document in policy_set.documents
+            )
+            for policy_set in scope.sets
+        )
+
+    return scope.memo("set-has-mfa-deny", compute)
+
+
+def _document_has_mfa_deny(document: PolicyDocument, scope: DocumentScope) -> bool:
+    member = scope
+    if document is not scope.document:
+        member = DocumentScope(document, scope.context)
+    return any(is_mfa_deny(statement, member) for statement in document.statements)
+
+
 def _allows_in_set(statement: Statement, scope: DocumentScope) -> bool:
     def compute() -> bool:
         return any(
@@ -261,8 +286,9 @@ PREDICATES: dict[str, Predicate] = {
     "mfa-present-required": _requires_mfa_present,
     "mfa-age-test": _has_mfa_age_test,
     "mfa-enforcing-policy": _in_mfa_enforcing_policy,
-    "no-mfa-deny-in-policy": lambda statement, scope: (
-        not _in_mfa_enforcing_policy(statement, scope)
+    "no-mfa-deny-in-set": lambda statement, scope: not set_has_mfa_deny(scope),
+    "mfa-keys-only": lambda statement, scope: all(
+        entry.key.lower() in MFA_KEYS for entry in statement.conditions
     ),
     "allows-in-set": _allows_in_set,
     "variables-not-substituted": _variables_not_substituted,
