@@ -76,6 +76,10 @@ def read_baseline(path: Path) -> Counter[str]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError) as error:
+        if isinstance(error, FileNotFoundError):
+            raise UsageError(
+                f"baseline not found: {path}; write one with --write-baseline {path}"
+            ) from None
         raise UsageError(f"could not read the baseline {path}: {error}") from None
     if (
         not isinstance(data, dict)

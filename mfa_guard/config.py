@@ -324,7 +324,9 @@ ignore: []
 #     reason: legacy accounts are closed in Q1
 #     until: 2027-03-31
 
-# The account and user that scenarios evaluate requests for.
+# The account and user that scenarios evaluate requests for. While the
+# account is 123456789012, the default, a literal account in an IAM ARN reads
+# as the caller's own; set your account to compare them strictly.
 scenarios:
   account: "123456789012"
   region: us-east-1

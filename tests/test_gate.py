@@ -220,3 +220,14 @@ def test_baseline_folder_missing(tmp_path, capsys):
     assert capsys.readouterr().err == (
         f"mfa-guard: error: --write-baseline: folder not found: {target.parent}\n"
     )
+
+
+def test_baseline_missing_names_write_option(tmp_path, capsys):
+    from mfa_guard.cli import main
+
+    missing = tmp_path / "baseline.json"
+    assert main(["scan", "--baseline", str(missing), str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        f"mfa-guard: error: baseline not found: {missing};"
+        f" write one with --write-baseline {missing}\n"
+    )
