@@ -54,6 +54,8 @@ def read_named_file(root: Path, name: str, allowed: list[Path]) -> SourceFile:
     Raises FileRejected with the reason when the file is outside `allowed`,
     is not a regular file, is too large or cannot be read.
     """
+    if "\0" in name:
+        raise FileRejected("has a NUL character in its name, which no file can have")
     path = Path(os.path.normpath(root / name))
     resolved = path.resolve()
     if not any(resolved.is_relative_to(base) for base in allowed):

@@ -128,7 +128,8 @@ def _read_child(tree: ModuleTree, call: ModuleCall) -> None:
     directory = display_directory(tree.root, child)
     try:
         tree.modules[child] = read_module_files(directory, child)
-    except OSError:
+    except (OSError, ValueError):
+        # ValueError: a source with a NUL character, which no path can hold.
         tree.missing.append(call)
 
 

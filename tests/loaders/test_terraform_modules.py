@@ -260,3 +260,26 @@ def test_unrelated_modules_not_relevant(tmp_path: Path) -> None:
 
     assert result.relevant is False
     assert result.diagnostics == []
+
+
+def test_nul_in_module_source_and_file_name(tmp_path: Path) -> None:
+    # No path can hold a NUL character. Each file is reported as far as it can
+    # be read, never with Python's "embedded null byte" error.
+    policy = (
+        'resource "aws_iam_policy" "parent" {\n'
+        '  policy = jsonencode({ Statement = { Effect = "Deny",'
+        ' Action = "*", Resource = "*" } })\n}\n'
+    )
+    files = {
+        "source": 'module"child" {\n  source  = "./\0./child"\n}\n\n' + policy,
+        "file": 'resource "aws_iam_policy" "p" {\n'
+        '  policy = file("${path.module}/a\0b.json")\n}\n',
+    }
+    for name, text in files.items():
+        folder = tmp_path / name
+        write_tree(folder, {"main.tf": text, "child/main.tf": policy})
+        result = load_terraform_module(folder, [folder / "main.tf"])
+        messages = [diagnostic.message for diagnostic in result.diagnostics]
+
+        assert messages, name
+        assert not any("embedded null" in message for message in messages), name
