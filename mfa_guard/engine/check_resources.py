@@ -55,17 +55,17 @@ def run_resource_limited(
     scope: DocumentScope,
     span: SourceSpan,
 ) -> list[Hit]:
-    """Report an MFA deny for every resource whose Resource was narrowed by mistake.
+    """Report an MFA deny over every action whose Resource was narrowed by mistake.
 
-    That is a statement over every action (NotAction, or an Action entry
-    made only of `*`) whose Resource has no entry "*", when it is shaped as
-    the deny that enforces MFA: its NotAction exempts a self-service action
-    such as iam:EnableMFADevice, or it denies `*` on IAM resources only. A
-    deny that protects one bucket is not reported, and neither is any
-    statement of a document that also has such a deny on "*", which already
-    denies the other resources. A statement with NotResource, which names
-    what it leaves out, or with a value the loader could not resolve is not
-    reported either.
+    A statement is over every action when it has NotAction, or an Action
+    entry that matches every action ("*" or "*:*"). It is reported when its
+    Resource does not cover every request and it is shaped as the deny that
+    enforces MFA. That is, its NotAction exempts a self-service action such
+    as iam:EnableMFADevice, or it denies every action on IAM resources only.
+    A deny that protects one bucket is not reported. Neither is a statement
+    whose every policy set also has an MFA deny on "*", which already denies
+    the rest, nor one with NotResource, which names what it leaves out, nor
+    one with a value the loader could not resolve.
     """
     if not _covers_every_action(statement) or statement.not_resources:
         return []
