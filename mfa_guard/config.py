@@ -304,6 +304,9 @@ fail-on: error
 # Rules to turn off, by name or id.
 disable: []
 
+# When not empty, only these rules run, by name or id.
+enable: []
+
 # Per-rule severity overrides.
 severity: {}
 #   mfa-device-name-pinned: error
