@@ -34,7 +34,7 @@ _SAMPLE_ARNS = (
     "arn:aws:s3:::example-bucket/report.csv",
     "arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0",
 )
-# What a narrowed Resource leaves out, for the `detail` field.
+# The requests that a narrowed Resource leaves out, for the `detail` field.
 _LEFT_OUT_RESOURCES = (
     "requests on every other resource, such as S3 objects or EC2 instances,"
 )
@@ -80,7 +80,7 @@ def run_resource_limited(
         return []
     if not _enforces_mfa_everywhere(statement):
         return []
-    if _every_set_denies_everywhere(scope):
+    if scope.every_set_has(_denies_everywhere):
         return []
 
     detail = _LEFT_OUT_STAR if covers_arns else _LEFT_OUT_RESOURCES
@@ -98,22 +98,6 @@ def _enforces_mfa_everywhere(statement: Statement) -> bool:
             entry.lower() in SELF_SERVICE_ACTIONS for entry in statement.not_actions
         )
     return all(_IAM_ARN.match(entry) for entry in statement.resources or ())
-
-
-def _every_set_denies_everywhere(scope: DocumentScope) -> bool:
-    """Return whether each policy set of the document has an MFA deny on every resource."""
-    for policy_set in scope.sets:
-        found = False
-        for document in policy_set.documents:
-            member = scope
-            if document is not scope.document:
-                member = DocumentScope(document, scope.context)
-            if any(_denies_everywhere(other, member) for other in document.statements):
-                found = True
-                break
-        if not found:
-            return False
-    return True
 
 
 def _denies_everywhere(statement: Statement, scope: DocumentScope) -> bool:

@@ -21,8 +21,8 @@ A statement is checked only when every predicate in `where` is true for it.
   and `StringNotEquals` "false" are examples.
 - `mfa-present-required`: the statement has a test on
   aws:MultiFactorAuthPresent that IAM evaluates to true for the key "true"
-  and to false for a request with the key "false" or without the key, such
-  as `Bool` "true" or `StringEquals` "true", whatever the statement's Effect.
+  and to false for a request with the key "false" or without the key.
+  `Bool` "true" and `StringEquals` "true" are examples, in any Effect.
 - `mfa-age-test`: the statement tests aws:MultiFactorAuthAge with a
   `Numeric` operator.
 - `mfa-enforcing-policy`: the statement's document contains an MFA deny.
@@ -239,24 +239,7 @@ def _in_mfa_enforcing_policy(statement: Statement, scope: DocumentScope) -> bool
 
 def set_has_mfa_deny(scope: DocumentScope) -> bool:
     """Return whether every policy set that contains the document has an MFA deny."""
-
-    def compute() -> bool:
-        return all(
-            any(
-                _document_has_mfa_deny(document, scope)
-                for document in policy_set.documents
-            )
-            for policy_set in scope.sets
-        )
-
-    return scope.memo("set-has-mfa-deny", compute)
-
-
-def _document_has_mfa_deny(document: PolicyDocument, scope: DocumentScope) -> bool:
-    member = scope
-    if document is not scope.document:
-        member = DocumentScope(document, scope.context)
-    return any(is_mfa_deny(statement, member) for statement in document.statements)
+    return scope.memo("set-has-mfa-deny", lambda: scope.every_set_has(is_mfa_deny))
 
 
 def _allows_in_set(statement: Statement, scope: DocumentScope) -> bool:

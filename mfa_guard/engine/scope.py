@@ -53,6 +53,25 @@ class DocumentScope:
     def scenario(self, name: str) -> Scenario:
         return self.context.scenarios[name]
 
+    def every_set_has(self, test: Callable[[Statement, DocumentScope], bool]) -> bool:
+        """Return whether each policy set of the document has a statement that passes `test`.
+
+        A statement of another document is tested with a scope of its own,
+        in the same run context.
+        """
+        for policy_set in self.sets:
+            found = False
+            for document in policy_set.documents:
+                scope = self
+                if document is not self.document:
+                    scope = DocumentScope(document, self.context)
+                if any(test(statement, scope) for statement in document.statements):
+                    found = True
+                    break
+            if not found:
+                return False
+        return True
+
     @cached_property
     def _view(self) -> tuple[dict[str, Any], dict[int, Statement]]:
         return document_view(self.document)
