@@ -111,8 +111,9 @@ def _tokens(parts: Sequence[PatternPart]) -> list[tuple[str, bool]]:
     return tokens
 
 
+@functools.lru_cache(maxsize=4096)
 def localize_pattern(pattern: str, account: str) -> str:
-    """Read a Resource pattern as written for the caller's own partition and account.
+    """Return a Resource pattern rewritten for the caller's own partition and account.
 
     - Loaders leave references such as `${AWS::AccountId}` in place when
       they cannot resolve them. In the account segment, such a reference is
@@ -122,7 +123,7 @@ def localize_pattern(pattern: str, account: str) -> str:
       `aws-us-gov` or `aws-cn` is the caller's own, `aws` in every scenario.
     - While the scenarios use DEFAULT_ACCOUNT, because the configuration
       sets no account, a literal account in an IAM ARN is the account the
-      policy is deployed in, so it stands for the caller's own too.
+      policy is deployed in, so it is read as the caller's own too.
     """
     if not pattern.startswith("arn:"):
         return pattern
@@ -145,7 +146,7 @@ def localize_pattern(pattern: str, account: str) -> str:
 
 
 def _is_own_account(segments: list[str], account: str) -> bool:
-    """Return whether the account segment stands for the caller's own `account`."""
+    """Return whether the account segment is read as the caller's own `account`."""
     text = segments[_ACCOUNT_SEGMENT]
     if "${" in text:
         return _is_unresolved_reference(text)

@@ -374,6 +374,9 @@ def tries_outside(node: Node, source: SourceFile) -> bool:
     `try(data.aws_caller_identity.current[0].account_id, var.account_id)`.
     Terraform takes the first argument, so the evaluator computes these.
     """
+    # Most expressions have no `try`, and the text test is cheaper than the walk.
+    if "try" not in source.node_text(node):
+        return False
     pending = [node]
     while pending:
         current = pending.pop()
