@@ -329,7 +329,7 @@ ignore: []
 
 # The account and user that scenarios evaluate requests for. While the
 # account is 123456789012, the default, a literal account in an IAM ARN reads
-# as the caller's own; set your account to compare them strictly.
+# as the caller's own. Set your account to compare them strictly.
 scenarios:
   account: "123456789012"
   region: us-east-1

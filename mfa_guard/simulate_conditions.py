@@ -107,12 +107,12 @@ def choose_members(
         return list(documents), notes
 
     assignment = tuple(values.items())
-    kept = [
+    reaching = [
         member.document
         for member in policy_set.members
         if matches_any(member.when, values) and built_for(member.document, assignment)
     ]
-    return kept, notes
+    return reaching, notes
 
 
 def _member_condition_names(
@@ -134,16 +134,16 @@ def _definitions(documents: Iterable[PolicyDocument]) -> list[str]:
 
 def _choose_values(
     names: Sequence[str],
-    given: Mapping[str, bool],
+    preset: Mapping[str, bool],
     texts: Sequence[str],
     chosen: Mapping[str, bool] | None = None,
 ) -> tuple[dict[str, bool] | None, list[str]]:
     """Return the value of each of `names`, or None for no names, and the notes.
 
-    `given` contains the values that are set, and `chosen` those of them that
-    came from `--condition` (all of `given` when None).
+    `preset` contains the values that are set, and `chosen` those of them that
+    came from `--condition` (all of `preset` when None).
     """
-    chosen = given if chosen is None else chosen
+    chosen = preset if chosen is None else chosen
     notes = [
         f"--condition {name}: no policy here depends on this condition"
         for name in chosen
@@ -151,15 +151,15 @@ def _choose_values(
     ]
     if not names:
         return None, notes
-    if chosen and not all(possible(given, text) for text in texts):
+    if chosen and not all(possible(preset, text) for text in texts):
         listed = ", ".join(f"{name}={_text(value)}" for name, value in chosen.items())
         raise UsageError(
             f"--condition {listed}: the template's Conditions rule out these"
             " values together, so no stack has them; change one of them"
         )
 
-    free = [name for name in names if name not in given]
-    values = _first_possible(given, free, texts)
+    free = [name for name in names if name not in preset]
+    values = _first_possible(preset, free, texts)
     assignment = tuple((name, values[name]) for name in names)
     note = f"evaluated with {describe_assignment(assignment)}"
     defaulted = [name for name in names if name not in chosen]
@@ -175,18 +175,18 @@ def _choose_values(
 
 
 def _first_possible(
-    given: Mapping[str, bool],
+    preset: Mapping[str, bool],
     free: Sequence[str],
     texts: Sequence[str],
 ) -> dict[str, bool]:
-    """Return `given` with the first possible values of `free`, all true as the fallback."""
+    """Return `preset` with the first possible values of `free`, all true as the fallback."""
     combinations = itertools.product((True, False), repeat=len(free))
     for flags in itertools.islice(combinations, MAX_TRIED):
-        values = {**given, **dict(zip(free, flags, strict=True))}
+        values = {**preset, **dict(zip(free, flags, strict=True))}
         if all(possible(values, text) for text in texts):
             return values
     # NOTE: past MAX_TRIED combinations, the values may be impossible.
-    return {**given, **dict.fromkeys(free, True)}
+    return {**preset, **dict.fromkeys(free, True)}
 
 
 def _text(value: bool) -> str:

@@ -137,10 +137,10 @@ def _covered(statement: Statement, scope: DocumentScope, scenario: Scenario) -> 
 
     That is a Deny of the same document with the same Action or NotAction
     list and Resource list, no NotResource, and a condition that tests only
-    MFA keys and holds in the scenario. A `Bool` deny next to a copy of it
+    MFA keys and is true in the scenario. A `Bool` deny next to a copy of it
     that tests `Null` covers access keys that way. A test of another key,
-    such as aws:RequestedRegion, would make the cover hold for some requests
-    only, so such a deny covers nothing.
+    such as aws:RequestedRegion, would cover only some requests, so a deny
+    with one covers nothing.
     """
     for other in scope.document.statements:
         if other is statement or other.effect != "Deny" or other.not_resources:

@@ -119,8 +119,8 @@ Entries:
 - `resource-limited` {}: the statement has NotAction that exempts a
   self-service action such as iam:EnableMFADevice, or an Action of `*` on
   IAM resources only, and a Resource without the entry `*`, so it enforces
-  MFA on only some resources. A statement with NotResource, or in a
-  document that also has an MFA deny over every action on `*`, is not
+  MFA on only some resources. A statement with NotResource, or one whose
+  every policy set also has an MFA deny over every action on `*`, is not
   reported. The finding points at the first Resource entry. Fields:
   `resources` (the entries), `detail` (which requests the deny leaves out).
 

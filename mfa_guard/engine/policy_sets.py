@@ -267,9 +267,9 @@ class _Builder:
             values = {**fixed, **dict(assignment)}
             if not possible(values, principal.conditions):
                 continue
-            kept = [path for path in paths if _reaches(path, values)]
-            kept_missing = [item for item in missing if matches_any(item.when, values)]
-            policy_set = self.make_set(principal, kept, kept_missing, ways, assignment)
+            reaching = [path for path in paths if _reaches(path, values)]
+            linked = [item for item in missing if matches_any(item.when, values)]
+            policy_set = self.make_set(principal, reaching, linked, ways, assignment)
             sets.append(policy_set)
         # Conditions that contradict each other in every combination.
         return sets or [every_variant]

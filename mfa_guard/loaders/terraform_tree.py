@@ -129,7 +129,7 @@ def _read_child(tree: ModuleTree, call: ModuleCall) -> None:
     try:
         tree.modules[child] = read_module_files(directory, child)
     except (OSError, ValueError):
-        # ValueError: a source with a NUL character, which no path can hold.
+        # ValueError: a source with a NUL character, which no path can contain.
         tree.missing.append(call)
 
 

@@ -532,7 +532,7 @@ def test_mfa_deny_resource_limited(
     assert located == expected
 
 
-def test_null_deny_of_one_region_covers_nothing(tmp_path, run_scan):
+def test_region_null_deny_covers_nothing(tmp_path, run_scan):
     # Access keys are denied only in us-east-1, so the Bool deny still lets
     # them in everywhere else.
     text = deny_pair(["sts:GetSessionToken", "iam:EnableMFADevice"]).replace(

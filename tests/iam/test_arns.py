@@ -127,7 +127,7 @@ def test_account_placeholder_kept(pattern: str) -> None:
         # Another partition reads as the scenarios' own.
         ("arn:aws-us-gov:iam::*:user/alice", "arn:aws:iam::*:user/alice"),
         ("arn:aws-cn:iam::*:mfa/*", "arn:aws:iam::*:mfa/*"),
-        # A literal account of an IAM ARN stands for the default account.
+        # A literal account of an IAM ARN is read as the default account.
         (
             "arn:aws:iam::111122223333:user/alice",
             "arn:aws:iam::123456789012:user/alice",

@@ -262,8 +262,8 @@ def test_unrelated_modules_not_relevant(tmp_path: Path) -> None:
     assert result.diagnostics == []
 
 
-def test_nul_in_module_source_and_file_name(tmp_path: Path) -> None:
-    # No path can hold a NUL character. Each file is reported as far as it can
+def test_nul_source_and_file_name(tmp_path: Path) -> None:
+    # No path can contain a NUL character. Each file is reported as far as it can
     # be read, never with Python's "embedded null byte" error.
     policy = (
         'resource "aws_iam_policy" "parent" {\n'
