@@ -348,12 +348,17 @@ UNCOVERED_WHEN_NOT_PROD = (
 )
 
 
-def test_conditional_membership(tmp_path, run_scan):
-    result = scan_template(tmp_path, run_scan, CONDITIONAL_MEMBERSHIP)
+def assert_uncovered_when_not_prod(result, tmp_path, line):
+    """Check that the only finding is dave's, at `line` of users.yaml, for IsProd=false."""
     assert located(result, tmp_path) == [
-        ("console-user-not-covered", "users.yaml", 9, 3)
+        ("console-user-not-covered", "users.yaml", line, 3)
     ]
     assert result.findings[0]["message"] == UNCOVERED_WHEN_NOT_PROD
+
+
+def test_conditional_membership(tmp_path, run_scan):
+    result = scan_template(tmp_path, run_scan, CONDITIONAL_MEMBERSHIP)
+    assert_uncovered_when_not_prod(result, tmp_path, 9)
 
 
 def test_conditional_group(tmp_path, run_scan):
@@ -365,10 +370,7 @@ def test_conditional_group(tmp_path, run_scan):
         "  Engineers:\n    Type: AWS::IAM::Group\n    Condition: IsProd\n",
     )
     result = scan_template(tmp_path, run_scan, text)
-    assert located(result, tmp_path) == [
-        ("console-user-not-covered", "users.yaml", 10, 3)
-    ]
-    assert result.findings[0]["message"] == UNCOVERED_WHEN_NOT_PROD
+    assert_uncovered_when_not_prod(result, tmp_path, 10)
 
 
 def test_conditional_user_names_no_branch(tmp_path, run_scan):
@@ -431,10 +433,7 @@ Resources:
 
 def test_groups_fn_if_resolved(tmp_path, run_scan):
     result = scan_template(tmp_path, run_scan, GROUPS_BY_CONDITION)
-    assert located(result, tmp_path) == [
-        ("console-user-not-covered", "users.yaml", 11, 3)
-    ]
-    assert result.findings[0]["message"] == UNCOVERED_WHEN_NOT_PROD
+    assert_uncovered_when_not_prod(result, tmp_path, 11)
 
 
 def test_groups_fn_if_item(tmp_path, run_scan):
@@ -445,10 +444,7 @@ def test_groups_fn_if_item(tmp_path, run_scan):
         "        - !If [IsProd, !Ref Admins, !Ref AWS::NoValue]",
     )
     result = scan_template(tmp_path, run_scan, text)
-    assert located(result, tmp_path) == [
-        ("console-user-not-covered", "users.yaml", 11, 3)
-    ]
-    assert result.findings[0]["message"] == UNCOVERED_WHEN_NOT_PROD
+    assert_uncovered_when_not_prod(result, tmp_path, 11)
 
 
 def test_managed_policy_arns_fn_if(tmp_path, run_scan):
@@ -460,10 +456,7 @@ def test_managed_policy_arns_fn_if(tmp_path, run_scan):
         "      Groups: [!Ref Admins]",
     )
     result = scan_template(tmp_path, run_scan, text)
-    assert located(result, tmp_path) == [
-        ("console-user-not-covered", "users.yaml", 11, 3)
-    ]
-    assert result.findings[0]["message"] == UNCOVERED_WHEN_NOT_PROD
+    assert_uncovered_when_not_prod(result, tmp_path, 11)
 
 
 def test_policy_users_fn_if(tmp_path, run_scan):
@@ -479,7 +472,4 @@ def test_policy_users_fn_if(tmp_path, run_scan):
         )
     )
     result = scan_template(tmp_path, run_scan, text)
-    assert located(result, tmp_path) == [
-        ("console-user-not-covered", "users.yaml", 11, 3)
-    ]
-    assert result.findings[0]["message"] == UNCOVERED_WHEN_NOT_PROD
+    assert_uncovered_when_not_prod(result, tmp_path, 11)
