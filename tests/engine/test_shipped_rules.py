@@ -572,3 +572,24 @@ def test_narrow_deny_beside_full_deny_passes(tmp_path, run_scan):
 
     result = scan_policy(tmp_path, run_scan, text)
     assert "mfa-deny-resource-limited" not in [rule for rule, _, _ in result.located()]
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        # Both rules name their own entries on the statement.
+        (
+            ["iam:CreateAccessKey", "s3:Get*"],
+            [
+                ("sensitive-action-exempted", 4, 5),
+                ("exemption-beyond-self-service", 4, 5),
+            ],
+        ),
+        # A whole service is left to sensitive-action-exempted.
+        (["s3:*"], [("sensitive-action-exempted", 4, 5)]),
+    ],
+)
+def test_sensitive_and_other_exemptions(tmp_path, run_scan, extra, expected):
+    text = deny_except([*FIRST_SIGN_IN, *AWS_DOCUMENTED, *extra])
+    result = scan_policy(tmp_path, run_scan, text)
+    assert result.located() == expected
